@@ -1,0 +1,164 @@
+//! `dispatch database …`: table creation and seed data.
+
+use std::io::{BufRead, Write};
+
+use anyhow::Context;
+use clap::Subcommand;
+use dispatch_shared::domain::organizations::{self, DEFAULT_ORGANIZATION, NewOrganization};
+use dispatch_shared::model::NameStr;
+use dispatch_shared::store::schema::{self, SCHEMA_VERSION, TableOutcome};
+use dispatch_shared::store::{Expression, Item, Store, Transaction, keys};
+use dispatch_shared::time::Timestamp;
+
+/// `dispatch database` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum DatabaseCommand {
+    /// Create the table (if missing), record the schema version and create the default
+    /// organization with its default project. Running it again changes nothing.
+    Init {
+        /// Do not ask for confirmation.
+        #[arg(long)]
+        yes: bool,
+    },
+}
+
+/// Runs a `database` subcommand.
+pub async fn run(command: DatabaseCommand) -> anyhow::Result<()> {
+    match command {
+        DatabaseCommand::Init { yes } => {
+            let table = crate::table_from_env()?;
+            let client = crate::dynamodb_client().await;
+            println!("Initializing new database...");
+            println!("  table:    {table}");
+            println!(
+                "  region:   {}",
+                client
+                    .config()
+                    .region()
+                    .map(|r| r.to_string())
+                    .unwrap_or_else(|| "(none)".into())
+            );
+            println!("  endpoint: {}", endpoint_description());
+            if !yes && !confirm("Initialize this table?")? {
+                println!("Aborting database initialization.");
+                return Ok(());
+            }
+            let report = init(&Store::new(client, table)).await?;
+            for line in report.lines() {
+                println!("{line}");
+            }
+            println!("Success.");
+            Ok(())
+        }
+    }
+}
+
+fn endpoint_description() -> String {
+    std::env::var("AWS_ENDPOINT_URL_DYNAMODB")
+        .or_else(|_| std::env::var("AWS_ENDPOINT_URL"))
+        .unwrap_or_else(|_| "AWS (the region's default endpoint)".into())
+}
+
+fn confirm(question: &str) -> anyhow::Result<bool> {
+    print!("{question} [y/N] ");
+    std::io::stdout().flush()?;
+    let mut answer = String::new();
+    std::io::stdin().lock().read_line(&mut answer)?;
+    Ok(matches!(
+        answer.trim().to_ascii_lowercase().as_str(),
+        "y" | "yes"
+    ))
+}
+
+/// What `init` did, step by step.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InitReport {
+    pub table_created: bool,
+    pub schema_recorded: bool,
+    /// `Some((organization id, slug))` when the default organization was created now.
+    pub default_organization_created: Option<(i32, String)>,
+}
+
+impl InitReport {
+    /// Human-readable lines.
+    pub fn lines(&self) -> Vec<String> {
+        vec![
+            if self.table_created {
+                "Created the table."
+            } else {
+                "The table already exists."
+            }
+            .into(),
+            if self.schema_recorded {
+                format!("Recorded schema version {SCHEMA_VERSION}.")
+            } else {
+                format!("Schema version {SCHEMA_VERSION} already recorded.")
+            },
+            match &self.default_organization_created {
+                Some((id, slug)) => {
+                    format!("Created organization {slug} (id {id}) with its default project.")
+                }
+                None => "The default organization already exists.".into(),
+            },
+        ]
+    }
+}
+
+/// Idempotent initialisation: table, schema version, default organization.
+pub async fn init(store: &Store) -> anyhow::Result<InitReport> {
+    let outcome = schema::ensure_table(store.client(), store.table())
+        .await
+        .context("creating the table")?;
+    let schema_recorded = record_schema_version(store).await?;
+    let (name, description) = DEFAULT_ORGANIZATION;
+    let default_organization_created = if store
+        .get_attributes(&keys::organization(name))
+        .await?
+        .is_some()
+    {
+        None
+    } else {
+        let new = NewOrganization {
+            id: None,
+            name: NameStr::parse(name).expect("the default organization's name is valid"),
+            description: Some(description.into()),
+            default: true,
+            banner_enabled: false,
+            banner_color: None,
+            banner_text: None,
+        };
+        match organizations::create(store, new).await {
+            Ok(org) => Some((org.id, org.slug)),
+            // A concurrent init created it first: the outcome we wanted.
+            Err(dispatch_shared::ApiError::Conflict(_)) => None,
+            Err(e) => return Err(anyhow::anyhow!("creating the default organization: {e}")),
+        }
+    };
+    Ok(InitReport {
+        table_created: outcome == TableOutcome::Created,
+        schema_recorded,
+        default_organization_created,
+    })
+}
+
+/// Records the schema version unless it is there; refuses a table of another version.
+async fn record_schema_version(store: &Store) -> anyhow::Result<bool> {
+    if let Some(item) = store.get_attributes(&keys::schema()).await? {
+        let found = dispatch_shared::store::item::number_attribute(&item, "schema_version");
+        anyhow::ensure!(
+            found == Some(i64::from(SCHEMA_VERSION)),
+            "the table has schema version {found:?}; this build expects {SCHEMA_VERSION}"
+        );
+        return Ok(false);
+    }
+    let marker = Item::bare(&keys::schema(), "Schema")
+        .with_number("schema_version", i64::from(SCHEMA_VERSION))
+        .with_str("applied_at", Timestamp::now().to_string());
+    let mut tx = Transaction::new();
+    tx.put_when(marker, Some(Expression::item_absent()), Some("schema"))?;
+    match store.transact(tx).await {
+        Ok(()) => Ok(true),
+        Err(dispatch_shared::store::StoreError::ConditionFailed { .. }) => Ok(false),
+        Err(e) => Err(e.into()),
+    }
+}

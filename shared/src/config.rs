@@ -1,0 +1,174 @@
+//! Configuration, from the environment only, read once at cold start.
+//!
+//! A missing or malformed setting stops start-up with one line naming it. Secrets are not
+//! configuration: only their Secrets Manager ids are, and the values are fetched by
+//! [`crate::secrets`].
+
+use std::time::Duration;
+
+/// Every setting of a function (and of the dev server).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Config {
+    /// `DISPATCH_TABLE_NAME`: the DynamoDB table.
+    pub table_name: String,
+    /// `DISPATCH_JWT_SECRET_ID`: Secrets Manager id of the JWT signing key.
+    pub jwt_secret_id: String,
+    /// `DISPATCH_CURSOR_SECRET_ID`: Secrets Manager id of the list-cursor signing key.
+    pub cursor_secret_id: String,
+    /// `DISPATCH_JWT_EXP`: token lifetime in seconds (default 86400, as Dispatch).
+    pub jwt_lifetime: Duration,
+    /// `VITE_DISPATCH_AUTH_REGISTRATION_ENABLED`: whether `/auth/register` is served
+    /// (default `true`; Dispatch's variable name, so one setting drives the UI and the API).
+    pub registration_enabled: bool,
+}
+
+/// Why the configuration could not be read. Its `Display` is the one line start-up prints.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ConfigError {
+    #[error("configuration error: {0} is not set")]
+    Missing(&'static str),
+    #[error("configuration error: {name} is malformed: {reason}")]
+    Malformed { name: &'static str, reason: String },
+}
+
+/// One documented setting, for `dispatch server config` and the README.
+#[derive(Debug, Clone, Copy)]
+pub struct Setting {
+    pub name: &'static str,
+    pub default: Option<&'static str>,
+    pub meaning: &'static str,
+}
+
+/// Every setting [`Config::from_env`] reads.
+pub const SETTINGS: &[Setting] = &[
+    Setting {
+        name: "DISPATCH_TABLE_NAME",
+        default: None,
+        meaning: "DynamoDB table holding every item",
+    },
+    Setting {
+        name: "DISPATCH_JWT_SECRET_ID",
+        default: None,
+        meaning: "Secrets Manager id of the JWT signing key (>= 32 bytes)",
+    },
+    Setting {
+        name: "DISPATCH_CURSOR_SECRET_ID",
+        default: None,
+        meaning: "Secrets Manager id of the list-cursor signing key (>= 32 bytes)",
+    },
+    Setting {
+        name: "DISPATCH_JWT_EXP",
+        default: Some("86400"),
+        meaning: "token lifetime in seconds",
+    },
+    Setting {
+        name: "VITE_DISPATCH_AUTH_REGISTRATION_ENABLED",
+        default: Some("true"),
+        meaning: "serve POST /{organization}/auth/register (true/false)",
+    },
+];
+
+impl Config {
+    /// Reads the process environment.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Reads settings through `lookup` (the environment, or a map in tests).
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let required = |name: &'static str| {
+            lookup(name)
+                .map(|v| v.trim().to_owned())
+                .filter(|v| !v.is_empty())
+                .ok_or(ConfigError::Missing(name))
+        };
+        let optional = |name: &'static str| {
+            lookup(name)
+                .map(|v| v.trim().to_owned())
+                .filter(|v| !v.is_empty())
+        };
+
+        let jwt_lifetime = match optional("DISPATCH_JWT_EXP") {
+            None => Duration::from_secs(86_400),
+            Some(raw) => match raw.parse::<u64>() {
+                Ok(seconds) if seconds > 0 => Duration::from_secs(seconds),
+                _ => {
+                    return Err(ConfigError::Malformed {
+                        name: "DISPATCH_JWT_EXP",
+                        reason: "expected a positive number of seconds".into(),
+                    });
+                }
+            },
+        };
+        let registration_enabled = match optional("VITE_DISPATCH_AUTH_REGISTRATION_ENABLED") {
+            None => true,
+            Some(raw) => match raw.to_ascii_lowercase().as_str() {
+                "true" | "1" | "yes" => true,
+                "false" | "0" | "no" => false,
+                _ => {
+                    return Err(ConfigError::Malformed {
+                        name: "VITE_DISPATCH_AUTH_REGISTRATION_ENABLED",
+                        reason: "expected true or false".into(),
+                    });
+                }
+            },
+        };
+        Ok(Self {
+            table_name: required("DISPATCH_TABLE_NAME")?,
+            jwt_secret_id: required("DISPATCH_JWT_SECRET_ID")?,
+            cursor_secret_id: required("DISPATCH_CURSOR_SECRET_ID")?,
+            jwt_lifetime,
+            registration_enabled,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn config(pairs: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Config::from_lookup(|name| map.get(name).cloned())
+    }
+
+    const BASE: [(&str, &str); 3] = [
+        ("DISPATCH_TABLE_NAME", "t"),
+        ("DISPATCH_JWT_SECRET_ID", "jwt"),
+        ("DISPATCH_CURSOR_SECRET_ID", "cursor"),
+    ];
+
+    #[test]
+    fn defaults_apply_when_optional_settings_are_absent() {
+        let c = config(&BASE).unwrap();
+        assert_eq!(c.jwt_lifetime, Duration::from_secs(86_400));
+        assert!(c.registration_enabled);
+    }
+
+    #[test]
+    fn a_missing_setting_is_named_in_one_line() {
+        let err = config(&BASE[1..]).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "configuration error: DISPATCH_TABLE_NAME is not set"
+        );
+    }
+
+    #[test]
+    fn a_malformed_setting_is_named() {
+        let mut pairs = BASE.to_vec();
+        pairs.push(("DISPATCH_JWT_EXP", "soon"));
+        let err = config(&pairs).unwrap_err();
+        assert!(
+            err.to_string().contains("DISPATCH_JWT_EXP is malformed"),
+            "{err}"
+        );
+        let mut pairs = BASE.to_vec();
+        pairs.push(("VITE_DISPATCH_AUTH_REGISTRATION_ENABLED", "false"));
+        assert!(!config(&pairs).unwrap().registration_enabled);
+    }
+}

@@ -1,0 +1,3 @@
+//! Domain operations that more than one caller runs (the API and the admin CLI).
+
+pub mod organizations;

@@ -1,0 +1,205 @@
+//! Creating an organization: the organization, its uniqueness guards and its default project
+//! exist together or not at all (one transaction). `database init` and `POST /organizations`
+//! both come through here.
+
+use aws_sdk_dynamodb::types::AttributeValue;
+
+use crate::error::{ApiError, OnCondition};
+use crate::loc;
+use crate::model::{NameStr, Organization, OrganizationSlug, PrimaryKey, Project, slugify};
+use crate::store::keys::{self, collection, sort_value};
+use crate::store::{Expression, IdKind, Item, Store, StoreError, Transaction};
+use crate::time::Timestamp;
+
+/// Name and description of the organization `database init` creates (Dispatch's values).
+pub const DEFAULT_ORGANIZATION: (&str, &str) = ("default", "Default Dispatch organization.");
+/// Name and description of every organization's first project (Dispatch's values).
+pub const DEFAULT_PROJECT: (&str, &str) = ("default", "Default Dispatch project.");
+
+/// What a new organization is made of (Dispatch's `OrganizationCreate`).
+#[derive(Debug, Clone)]
+pub struct NewOrganization {
+    pub id: Option<PrimaryKey>,
+    pub name: NameStr,
+    pub description: Option<String>,
+    pub default: bool,
+    pub banner_enabled: bool,
+    pub banner_color: Option<String>,
+    pub banner_text: Option<String>,
+}
+
+const NAME_TAKEN: &str = "organization_name";
+const ID_TAKEN: &str = "organization_id";
+const SLUG_TAKEN: &str = "organization_slug";
+
+/// How an organization is stored: by slug, listed by name.
+pub fn organization_item(org: &Organization) -> Result<Item, StoreError> {
+    Ok(
+        Item::new(&keys::organization(&org.slug), "Organization", org)?
+            .in_list(collection::ORGANIZATIONS, &[sort_value(&org.name, org.id)]),
+    )
+}
+
+/// How a project is stored: in its organization's partition, listed by name and display name.
+pub fn project_item(project: &Project) -> Result<Item, StoreError> {
+    let slug = &project.organization_slug;
+    Ok(
+        Item::new(&keys::project(slug, project.id), "Project", project)?.in_list(
+            collection::projects(slug),
+            &[
+                sort_value(&project.name, project.id),
+                sort_value(&project.display_name, project.id),
+            ],
+        ),
+    )
+}
+
+/// Creates an organization with its default project, in one transaction.
+///
+/// Dispatch's order of checks holds: a taken name, then a taken id, then a taken slug, each a
+/// 409 with Dispatch's message. A new default organization takes the flag from the old one in
+/// the same transaction, so there is always at most one.
+pub async fn create(store: &Store, new: NewOrganization) -> Result<Organization, ApiError> {
+    let slug = OrganizationSlug::parse(&slugify(new.name.as_str()))
+        .map_err(|invalid| invalid.at(loc!["body", "name"]))?;
+    let org_id = match new.id {
+        Some(id) => id.get(),
+        None => store.next_id(IdKind::Organization).await?,
+    };
+    let project_id = store.next_id(IdKind::Project).await?;
+    let now = Timestamp::now();
+
+    let org = Organization {
+        id: org_id,
+        name: new.name.as_str().to_owned(),
+        slug: slug.as_str().to_owned(),
+        description: new.description,
+        default: new.default,
+        banner_enabled: new.banner_enabled,
+        banner_color: new.banner_color,
+        banner_text: new.banner_text,
+        created_at: now,
+        updated_at: now,
+        version: 1,
+        member_count: 0,
+        project_count: 1,
+        instance_count: 0,
+    };
+    let (project_name, project_description) = DEFAULT_PROJECT;
+    let project = Project::new(
+        project_id,
+        org_id,
+        &org.slug,
+        project_name,
+        Some(project_description),
+        true,
+        now,
+    );
+
+    let mut tx = Transaction::new();
+    // Guards first: when several conditions fail, the first one reported is Dispatch's first check.
+    tx.put_new(
+        Item::bare(
+            &keys::organization_name_guard(&org.name),
+            "OrganizationNameGuard",
+        )
+        .with_str("slug", &org.slug),
+        NAME_TAKEN,
+    )?;
+    tx.put_new(
+        Item::bare(&keys::organization_id_guard(org.id), "OrganizationIdGuard")
+            .with_str("slug", &org.slug),
+        ID_TAKEN,
+    )?;
+    tx.put_new(organization_item(&org)?, SLUG_TAKEN)?;
+    if org.default {
+        take_default_flag(store, &mut tx, &org.slug).await?;
+    }
+    tx.update(
+        keys::collection_count(collection::ORGANIZATIONS),
+        Expression::new("ADD #count :one SET #entity = :entity")
+            .name("#count", "count")
+            .name("#entity", keys::attr::ENTITY)
+            .value(":one", AttributeValue::N("1".into()))
+            .value(":entity", AttributeValue::S("CollectionCount".into())),
+        None,
+        None,
+    )?;
+    tx.put_new(project_item(&project)?, "project")?;
+    tx.put_new(
+        Item::bare(
+            &keys::project_name_guard(&org.slug, &project.name),
+            "ProjectNameGuard",
+        )
+        .with_number("project_id", i64::from(project.id)),
+        "project_name",
+    )?;
+    tx.put_new(
+        Item::bare(&keys::project_id_guard(project.id), "ProjectIdGuard")
+            .with_str("slug", &org.slug),
+        "project_id",
+    )?;
+
+    store
+        .transact(tx)
+        .await
+        .on_condition(NAME_TAKEN, || {
+            ApiError::Conflict("An organization with this name already exists.".into())
+        })
+        .on_condition(ID_TAKEN, || {
+            ApiError::Conflict("An organization with this id already exists.".into())
+        })
+        .on_condition(SLUG_TAKEN, || {
+            ApiError::Conflict("An organization with this slug already exists.".into())
+        })?;
+    Ok(org)
+}
+
+/// Adds to `tx` the actions that make `slug` the default organization: the singleton is
+/// created, or moved from the previous default whose flag is cleared (both conditional, so a
+/// concurrent change makes the transaction fail as a version conflict).
+async fn take_default_flag(
+    store: &Store,
+    tx: &mut Transaction,
+    slug: &str,
+) -> Result<(), ApiError> {
+    let singleton = keys::default_organization();
+    let previous = store
+        .get_attributes(&singleton)
+        .await?
+        .and_then(|item| crate::store::item::string_attribute(&item, "slug"));
+    let marker = Item::bare(&singleton, "DefaultOrganization").with_str("slug", slug);
+    match previous {
+        None => {
+            tx.put_when(
+                marker,
+                Some(Expression::item_absent()),
+                Some(crate::store::transaction::VERSION_LABEL),
+            )?;
+        }
+        Some(previous_slug) => {
+            tx.put_when(
+                marker,
+                Some(
+                    Expression::new("#slug = :previous")
+                        .name("#slug", "slug")
+                        .value(":previous", AttributeValue::S(previous_slug.clone())),
+                ),
+                Some(crate::store::transaction::VERSION_LABEL),
+            )?;
+            tx.update(
+                keys::organization(&previous_slug),
+                Expression::new("SET #default = :false, #updated_at = :now ADD #version :one")
+                    .name("#default", "default")
+                    .name("#updated_at", "updated_at")
+                    .name("#version", keys::attr::VERSION)
+                    .value(":false", AttributeValue::Bool(false))
+                    .value(":now", AttributeValue::S(Timestamp::now().to_string()))
+                    .value(":one", AttributeValue::N("1".into())),
+                Some(Expression::item_present()),
+                Some(crate::store::transaction::VERSION_LABEL),
+            )?;
+        }
+    }
+    Ok(())
+}

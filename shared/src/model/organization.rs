@@ -1,0 +1,112 @@
+//! Organizations: Dispatch's tenants.
+
+use serde::{Deserialize, Serialize};
+
+use super::types::Invalid;
+use crate::time::Timestamp;
+
+/// Path segments under `/api/v1` that can never be organization slugs.
+pub const RESERVED_SLUGS: &[&str] = &["organizations", "healthcheck", "docs"];
+
+/// An organization slug: at least 3 word characters (Dispatch's `OrganizationSlug`, whose
+/// pattern `^[\w]+(?:_[\w]+)*$` accepts exactly the strings of word characters), and not a
+/// fixed path segment. Slugs are immutable: they key the organization's items.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct OrganizationSlug(String);
+
+impl OrganizationSlug {
+    /// Validates a slug.
+    pub fn parse(raw: &str) -> Result<Self, Invalid> {
+        if raw.chars().count() < 3 {
+            return Err(Invalid::new(
+                "String should have at least 3 characters",
+                "string_too_short",
+            ));
+        }
+        if !raw.chars().all(|c| c.is_alphanumeric() || c == '_') {
+            return Err(Invalid::new(
+                "String should match pattern '^[\\w]+(?:_[\\w]+)*$'",
+                "string_pattern_mismatch",
+            ));
+        }
+        if RESERVED_SLUGS.contains(&raw) {
+            return Err(Invalid::new(
+                format!("'{raw}' is reserved and cannot be an organization slug"),
+                "value_error",
+            ));
+        }
+        Ok(Self(raw.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Display for OrganizationSlug {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Dispatch's slug of a name (python-slugify with `_`): transliterated to ASCII, lower-cased,
+/// apostrophes dropped, every run of other characters turned into one `_`, trimmed.
+pub fn slugify(name: &str) -> String {
+    let ascii = deunicode::deunicode(name).to_lowercase().replace('\'', "");
+    let mut slug = String::with_capacity(ascii.len());
+    for c in ascii.chars() {
+        if c.is_ascii_alphanumeric() {
+            slug.push(c);
+        } else if !slug.ends_with('_') && !slug.is_empty() {
+            slug.push('_');
+        }
+    }
+    slug.trim_end_matches('_').to_owned()
+}
+
+/// An organization as stored.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Organization {
+    pub id: i32,
+    pub name: String,
+    pub slug: String,
+    pub description: Option<String>,
+    pub default: bool,
+    pub banner_enabled: bool,
+    pub banner_color: Option<String>,
+    pub banner_text: Option<String>,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+    pub version: u64,
+    /// Members, projects and plugin instances, kept exact by the transactions that add or
+    /// remove them: the `total` of those lists costs no extra read.
+    #[serde(default)]
+    pub member_count: i64,
+    #[serde(default)]
+    pub project_count: i64,
+    #[serde(default)]
+    pub instance_count: i64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slugs_follow_python_slugify() {
+        assert_eq!(slugify("My Org!"), "my_org");
+        assert_eq!(slugify("Ünïcode Org"), "unicode_org");
+        assert_eq!(slugify("Foo--Bar  baz"), "foo_bar_baz");
+        assert_eq!(slugify("ab!"), "ab");
+        assert_eq!(slugify("default"), "default");
+    }
+
+    #[test]
+    fn slugs_need_three_word_characters_and_no_reserved_segment() {
+        assert!(OrganizationSlug::parse("my_org").is_ok());
+        assert!(OrganizationSlug::parse("ab").is_err());
+        assert!(OrganizationSlug::parse("my-org").is_err());
+        assert!(OrganizationSlug::parse("organizations").is_err());
+    }
+}

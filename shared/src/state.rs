@@ -1,0 +1,120 @@
+//! What every request handler shares: configuration, the store and the secrets, built once per
+//! cold start (one `SdkConfig`, one client per service, secrets fetched once).
+
+use std::sync::Arc;
+
+use crate::config::{Config, ConfigError};
+use crate::secrets::{SecretError, Secrets};
+use crate::store::schema::SCHEMA_VERSION;
+use crate::store::{Store, StoreError, keys};
+
+/// Shared handler state; cheap to clone.
+#[derive(Debug, Clone)]
+pub struct AppState(Arc<Inner>);
+
+#[derive(Debug)]
+struct Inner {
+    config: Config,
+    store: Store,
+    secrets: Secrets,
+}
+
+/// Why start-up failed. Its `Display` is the one line printed before exiting.
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error("startup error: {0}")]
+    Secret(#[from] SecretError),
+    #[error("startup error: table {table} is not initialised (run `dispatch database init`)")]
+    TableNotInitialised { table: String },
+    #[error(
+        "startup error: table {table} has schema version {found}; this build expects {SCHEMA_VERSION}"
+    )]
+    SchemaMismatch { table: String, found: i64 },
+    #[error("startup error: table {table} could not be read: {source}")]
+    Table { table: String, source: StoreError },
+}
+
+impl AppState {
+    /// State from parts (tests and the dev server build their own).
+    pub fn new(config: Config, store: Store, secrets: Secrets) -> Self {
+        Self(Arc::new(Inner {
+            config,
+            store,
+            secrets,
+        }))
+    }
+
+    /// Reads the configuration, builds the AWS clients, fetches the secrets and checks the
+    /// table, concurrently. The table read also opens the DynamoDB connection, so the first
+    /// request does not pay the TLS handshake.
+    pub async fn from_env() -> Result<Self, StartupError> {
+        let config = Config::from_env()?;
+        let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+        let store = Store::new(
+            aws_sdk_dynamodb::Client::new(&sdk),
+            config.table_name.as_str(),
+        );
+        let secrets_client = aws_sdk_secretsmanager::Client::new(&sdk);
+        let (secrets, schema) = tokio::join!(
+            Secrets::load(
+                &secrets_client,
+                &config.jwt_secret_id,
+                &config.cursor_secret_id
+            ),
+            check_schema(&store)
+        );
+        let secrets = secrets?;
+        schema?;
+        Ok(Self::new(config, store, secrets))
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &Config {
+        &self.0.config
+    }
+
+    /// The table.
+    pub fn store(&self) -> &Store {
+        &self.0.store
+    }
+
+    /// The signing keys.
+    pub fn secrets(&self) -> &Secrets {
+        &self.0.secrets
+    }
+}
+
+/// Checks that `database init` has run on the table, with a schema this build understands.
+pub async fn check_schema(store: &Store) -> Result<(), StartupError> {
+    let table = store.table().to_owned();
+    let item = store
+        .get_attributes(&keys::schema())
+        .await
+        .map_err(|source| StartupError::Table {
+            table: table.clone(),
+            source,
+        })?
+        .ok_or_else(|| StartupError::TableNotInitialised {
+            table: table.clone(),
+        })?;
+    let found = crate::store::item::number_attribute(&item, "schema_version").unwrap_or(0);
+    if found != i64::from(SCHEMA_VERSION) {
+        return Err(StartupError::SchemaMismatch { table, found });
+    }
+    Ok(())
+}
+
+/// Cold start of a function: logging, then [`AppState::from_env`]. A failure prints one line
+/// naming the problem and exits, so a misconfigured deployment fails fast and says why.
+pub async fn init() -> AppState {
+    crate::telemetry::init();
+    match AppState::from_env().await {
+        Ok(state) => state,
+        Err(error) => {
+            eprintln!("{error}");
+            std::process::exit(1);
+        }
+    }
+}

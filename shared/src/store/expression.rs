@@ -1,0 +1,69 @@
+//! Condition and update expressions with their placeholder maps, built together so that a
+//! placeholder can never be used without its value.
+
+use std::collections::HashMap;
+
+use aws_sdk_dynamodb::types::AttributeValue;
+
+/// An expression (`ConditionExpression` or `UpdateExpression`) and its placeholders.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Expression {
+    pub text: String,
+    pub names: HashMap<String, String>,
+    pub values: HashMap<String, AttributeValue>,
+}
+
+impl Expression {
+    /// An expression text; add its `#name` and `:value` placeholders with the builders below.
+    pub fn new(text: impl Into<String>) -> Self {
+        Self {
+            text: text.into(),
+            ..Self::default()
+        }
+    }
+
+    /// Binds a `#placeholder` to an attribute name.
+    pub fn name(mut self, placeholder: &str, attribute: &str) -> Self {
+        self.names.insert(placeholder.into(), attribute.into());
+        self
+    }
+
+    /// Binds a `:placeholder` to a value.
+    pub fn value(mut self, placeholder: &str, value: AttributeValue) -> Self {
+        self.values.insert(placeholder.into(), value);
+        self
+    }
+
+    /// `attribute_not_exists(pk)`: the item must not exist yet.
+    pub fn item_absent() -> Self {
+        Self::new("attribute_not_exists(#pk)").name("#pk", super::keys::attr::PK)
+    }
+
+    /// `attribute_exists(pk)`: the item must exist.
+    pub fn item_present() -> Self {
+        Self::new("attribute_exists(#pk)").name("#pk", super::keys::attr::PK)
+    }
+
+    /// `version = :expected`: optimistic locking.
+    pub fn version_is(expected: u64) -> Self {
+        Self::new("#version = :expected_version")
+            .name("#version", super::keys::attr::VERSION)
+            .value(":expected_version", AttributeValue::N(expected.to_string()))
+    }
+
+    /// Both expressions (placeholders merged; they must not clash).
+    pub fn and(mut self, other: Expression) -> Self {
+        self.text = format!("({}) AND ({})", self.text, other.text);
+        self.names.extend(other.names);
+        self.values.extend(other.values);
+        self
+    }
+
+    pub(crate) fn names_option(&self) -> Option<HashMap<String, String>> {
+        (!self.names.is_empty()).then(|| self.names.clone())
+    }
+
+    pub(crate) fn values_option(&self) -> Option<HashMap<String, AttributeValue>> {
+        (!self.values.is_empty()).then(|| self.values.clone())
+    }
+}

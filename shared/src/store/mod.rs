@@ -1,0 +1,223 @@
+//! The DynamoDB single-table store.
+//!
+//! One table holds every entity. Items are addressed by `pk` / `sk`; one projected-everything
+//! index (`gsi1`) serves alternate lookups; three keys-only indexes (`list1`..`list3`, partition
+//! `list_pk`) give every list collection up to three sort orders, so the list layer reads only
+//! the keys it skips and the items of the page it returns. All key strings are built in
+//! [`keys`].
+//!
+//! # Key design
+//!
+//! `<slug>` is an organization slug (immutable), `<uid>`/`<pid>`/… are ids, `<email>` the
+//! normalised email (immutable). "§12.1" names the lookups of the Dispatch spec each row serves.
+//!
+//! | Item | `pk` | `sk` | `gsi1pk` / `gsi1sk` | `list_pk` / sort keys | Serves (§12.1) |
+//! |---|---|---|---|---|---|
+//! | Schema version | `META` | `SCHEMA` | | | migrations (`database init`) |
+//! | Id counter | `COUNTER#<KIND>` | `COUNTER` | | | ids unique per entity type, reserved in blocks |
+//! | Collection count | `COUNT#<collection>` | `COUNT` | | | exact `total` of global lists (orgs, plugins, plugin events) |
+//! | User | `USER#<uid>` | `USER` | | | user by id; user settings (embedded, `id` = user id); token version |
+//! | Email guard | `EMAIL#<email>` | `EMAIL` | | | user by email (→ uid); email unique |
+//! | Organization | `ORG#<slug>` | `ORG` | | `ORGS` / name | org by slug; all orgs by name (search = name prefix); member / project / instance counts for `total` |
+//! | Org name guard | `ORGNAME#<name>` | `ORGNAME` | | | org by name (→ slug); name unique |
+//! | Org id guard | `ORGID#<id>` | `ORGID` | | | org by id (→ slug); id unique |
+//! | Default org | `DEFAULT_ORG` | `DEFAULT_ORG` | | | the default org; exactly one |
+//! | Membership | `ORG#<slug>` | `MEMBER#<uid>` | `USER#<uid>` / `ORG#<slug>` | `ORG#<slug>#MEMBERS` / email | a user's memberships with roles (gsi1); an org's members with roles, by email, email-prefix search (list1); the authorization read |
+//! | Project | `ORG#<slug>` | `PROJECT#<pid>` | | `ORG#<slug>#PROJECTS` / name, display name | project by id within its org; all projects by name / display name (list1 / list2) |
+//! | Project name guard | `ORG#<slug>` | `PROJECTNAME#<name>` | | | project by name (→ pid); name unique per org |
+//! | Project id guard | `PROJECTID#<pid>` | `PROJECTID` | | | project id unique across the table |
+//! | User–project link | `ORG#<slug>#PROJECT#<pid>` | `USER#<uid>` | `USER#<uid>` / `PROJECT#<slug>#<pid>` | | a user's project links in one org (gsi1, `begins_with PROJECT#<slug>#`): default flag, project role |
+//! | Project init data | `ORG#<slug>#PROJECT#<pid>` | `<KIND>#<id>` | | | incident / case types, priorities, severities, cost types; the project's item collection (cascading delete) |
+//! | Plugin | `PLUGIN#<id>` | `PLUGIN` | | `PLUGINS` / slug, title, type | plugin by id; catalogue by slug / title / type; plugins of a type (list3 `begins_with <type>`) |
+//! | Plugin slug guard | `PLUGINSLUG#<slug>` | `PLUGINSLUG` | | | plugin by slug (→ id); slug unique |
+//! | Plugin event | `PLUGIN#<plugin id>` | `EVENT#<id>` | | `PLUGIN_EVENTS` / slug | events of a plugin (partition); all events by slug |
+//! | Plugin event slug guard | `PLUGINEVENTSLUG#<slug>` | `PLUGINEVENTSLUG` | | | plugin event by slug; slug unique |
+//! | Plugin instance | `ORG#<slug>` | `INSTANCE#<id>` | `ORG#<slug>#PROJECT#<pid>#INSTANCES` / `<type>#<plugin slug>` | `ORG#<slug>#INSTANCES` / plugin slug | instance by id within its org; a project's instances (gsi1), with plugin type / slug / title copied in for filters; instances by `Plugin.slug` (list1) |
+//! | Active instance guard | `ORG#<slug>` | `ACTIVE#<pid>#<type>` | | | the single enabled instance of a type in a project, enforced in the enabling transaction |
+//! | MFA challenge | `MFA#<uuid>` | `MFA` | | | challenge by UUID |
+//! | Login throttle | `THROTTLE#EMAIL#<email>` / `THROTTLE#IP#<ip>` | `WINDOW#<n>` | | | failed-login counters; `ttl` set, and checked in code |
+//!
+//! The authorization check of a `/{org}/…` request is one `BatchGetItem` of `ORG#<slug>/ORG`,
+//! `ORG#<slug>/MEMBER#<uid>` and `USER#<uid>/USER`: slugs and emails never change, and the
+//! token names the user id.
+//!
+//! # Writes
+//! - Every multi-item change is one [`Transaction`]; uniqueness comes from guard items put with
+//!   `attribute_not_exists` in that transaction.
+//! - Every mutable item carries `version`; read-modify-write updates are conditional on it and
+//!   [`retry_on_version_conflict`] retries a lost race up to 3 times before it becomes a 409.
+//! - Timestamps are Dispatch's `%Y-%m-%dT%H:%M:%S.%fZ` ([`crate::time`]).
+
+pub mod error;
+pub mod expression;
+pub mod ids;
+pub mod item;
+pub mod keys;
+pub mod schema;
+pub mod transaction;
+
+use std::future::Future;
+use std::sync::Arc;
+
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::types::KeysAndAttributes;
+use serde::de::DeserializeOwned;
+
+pub use error::StoreError;
+pub use expression::Expression;
+pub use ids::{IdAllocator, IdKind};
+pub use item::{Attributes, Item, from_attributes, key_attributes};
+pub use keys::Key;
+pub use transaction::Transaction;
+
+/// How many ids a process reserves per counter update.
+pub const ID_BLOCK_SIZE: u32 = 8;
+
+/// Handle on the table: one SDK client (built once per cold start) and the table name.
+#[derive(Debug, Clone)]
+pub struct Store {
+    client: Client,
+    table: Arc<str>,
+    ids: Arc<IdAllocator>,
+}
+
+impl Store {
+    /// A store over `table`, using `client` for every request.
+    pub fn new(client: Client, table: impl Into<Arc<str>>) -> Self {
+        Self {
+            client,
+            table: table.into(),
+            ids: Arc::new(IdAllocator::new(ID_BLOCK_SIZE)),
+        }
+    }
+
+    /// The SDK client.
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+
+    /// The table name.
+    pub fn table(&self) -> &str {
+        &self.table
+    }
+
+    pub(crate) fn ids(&self) -> &IdAllocator {
+        &self.ids
+    }
+
+    /// Reads one item (strongly consistent).
+    pub async fn get_attributes(&self, key: &Key) -> Result<Option<Attributes>, StoreError> {
+        let output = self
+            .client
+            .get_item()
+            .table_name(self.table())
+            .set_key(Some(key_attributes(key)))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(StoreError::from_sdk)?;
+        Ok(output.item)
+    }
+
+    /// Reads one item as a record.
+    pub async fn get<T: DeserializeOwned>(&self, key: &Key) -> Result<Option<T>, StoreError> {
+        self.get_attributes(key)
+            .await?
+            .map(from_attributes)
+            .transpose()
+    }
+
+    /// Reads up to 100 items in one round trip (strongly consistent), in the order of `keys`;
+    /// absent items are `None`. Unprocessed keys are fetched again.
+    pub async fn batch_get(&self, keys: &[Key]) -> Result<Vec<Option<Attributes>>, StoreError> {
+        let mut found: Vec<Attributes> = Vec::with_capacity(keys.len());
+        let mut pending: Vec<Key> = keys.to_vec();
+        pending.dedup();
+        let mut rounds = 0;
+        while !pending.is_empty() {
+            rounds += 1;
+            let request = KeysAndAttributes::builder()
+                .set_keys(Some(pending.iter().map(key_attributes).collect()))
+                .consistent_read(true)
+                .build()
+                .map_err(|e| StoreError::Sdk(e.to_string()))?;
+            let output = self
+                .client
+                .batch_get_item()
+                .request_items(self.table(), request)
+                .send()
+                .await
+                .map_err(StoreError::from_sdk)?;
+            if let Some(mut responses) = output.responses {
+                found.extend(responses.remove(self.table()).unwrap_or_default());
+            }
+            pending = output
+                .unprocessed_keys
+                .and_then(|mut u| u.remove(self.table()))
+                .map(|k| k.keys.iter().map(key_from_attributes).collect())
+                .unwrap_or_default();
+            if !pending.is_empty() {
+                if rounds > 5 {
+                    return Err(StoreError::Unavailable(
+                        "BatchGetItem left keys unprocessed".into(),
+                    ));
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(20 * rounds)).await;
+            }
+        }
+        Ok(keys
+            .iter()
+            .map(|key| {
+                found
+                    .iter()
+                    .find(|item| key_from_attributes(item) == *key)
+                    .cloned()
+            })
+            .collect())
+    }
+}
+
+fn key_from_attributes(item: &Attributes) -> Key {
+    Key::new(
+        item::string_attribute(item, keys::attr::PK).unwrap_or_default(),
+        item::string_attribute(item, keys::attr::SK).unwrap_or_default(),
+    )
+}
+
+/// How often a read-modify-write that lost a version race is run again before it is a 409.
+pub const VERSION_RETRIES: usize = 3;
+
+/// Runs a read-modify-write `attempt`, and runs it again (up to [`VERSION_RETRIES`] more times)
+/// while it fails with [`StoreError::VersionConflict`]. Clients send no version: the server
+/// re-reads and re-applies their change.
+pub async fn retry_on_version_conflict<T, E, F, Fut>(mut attempt: F) -> Result<T, E>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, E>>,
+    E: IsVersionConflict,
+{
+    let mut retries = 0;
+    loop {
+        match attempt().await {
+            Err(e) if e.is_version_conflict() && retries < VERSION_RETRIES => retries += 1,
+            other => return other,
+        }
+    }
+}
+
+/// Errors that can say "a concurrent update won".
+pub trait IsVersionConflict {
+    fn is_version_conflict(&self) -> bool;
+}
+
+impl IsVersionConflict for StoreError {
+    fn is_version_conflict(&self) -> bool {
+        matches!(self, StoreError::VersionConflict)
+    }
+}
+
+impl IsVersionConflict for crate::error::ApiError {
+    fn is_version_conflict(&self) -> bool {
+        matches!(self, crate::error::ApiError::VersionConflict)
+    }
+}

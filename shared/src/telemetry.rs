@@ -1,0 +1,18 @@
+//! Logging: JSON lines inside Lambda (CloudWatch parses them), readable lines elsewhere.
+//! `RUST_LOG` sets the filter (default `info`).
+
+use tracing_subscriber::EnvFilter;
+
+/// Installs the global subscriber once; later calls do nothing.
+pub fn init() {
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let in_lambda = std::env::var_os("AWS_LAMBDA_FUNCTION_NAME").is_some();
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    let _ = if in_lambda {
+        builder.json().with_ansi(false).without_time().try_init()
+    } else {
+        builder.try_init()
+    };
+}
