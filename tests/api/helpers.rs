@@ -1,0 +1,184 @@
+//! Test helpers: a fresh table per test on DynamoDB Local, secrets in moto, and ways to call
+//! the routers (directly, or through API Gateway v2 events).
+
+use std::time::Duration;
+
+use aws_sdk_dynamodb::types::AttributeValue;
+use axum::Router;
+use axum::body::Body;
+use dispatch_shared::AppState;
+use dispatch_shared::config::Config;
+use dispatch_shared::secrets::Secrets;
+use dispatch_shared::store::Store;
+use http::{Request, Response, StatusCode};
+use http_body_util::BodyExt;
+use serde_json::Value;
+use tokio::sync::OnceCell;
+use tower::ServiceExt;
+
+/// Where the `test` profile of the local stack listens, unless the environment says otherwise.
+const DEFAULT_DYNAMODB: &str = "http://127.0.0.1:8101";
+const DEFAULT_SECRETS_MANAGER: &str = "http://127.0.0.1:5001";
+
+/// One `SdkConfig` for the whole test binary, pointed at the local stack.
+pub async fn sdk_config() -> &'static aws_config::SdkConfig {
+    static SDK: OnceCell<aws_config::SdkConfig> = OnceCell::const_new();
+    SDK.get_or_init(|| async {
+        // The test profile's defaults; explicit AWS_* variables win.
+        for (name, value) in [
+            ("AWS_ACCESS_KEY_ID", "test"),
+            ("AWS_SECRET_ACCESS_KEY", "test"),
+            ("AWS_REGION", "us-east-1"),
+            ("AWS_EC2_METADATA_DISABLED", "true"),
+            ("AWS_ENDPOINT_URL_DYNAMODB", DEFAULT_DYNAMODB),
+            ("AWS_ENDPOINT_URL_SECRETS_MANAGER", DEFAULT_SECRETS_MANAGER),
+        ] {
+            if std::env::var_os(name).is_none() {
+                // SAFETY: set once, before any other thread of this binary reads the environment
+                // through the SDK (this closure runs before the first client exists).
+                unsafe { std::env::set_var(name, value) };
+            }
+        }
+        aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await
+    })
+    .await
+}
+
+/// The JWT and cursor secrets, created in moto once per test binary.
+pub struct TestSecrets {
+    pub jwt_id: String,
+    pub cursor_id: String,
+    pub secrets: Secrets,
+}
+
+pub async fn test_secrets() -> &'static TestSecrets {
+    static SECRETS: OnceCell<TestSecrets> = OnceCell::const_new();
+    SECRETS
+        .get_or_init(|| async {
+            let client = aws_sdk_secretsmanager::Client::new(sdk_config().await);
+            let run = uuid::Uuid::new_v4().simple().to_string();
+            let jwt_id = format!("test/{run}/jwt");
+            let cursor_id = format!("test/{run}/cursor");
+            for id in [&jwt_id, &cursor_id] {
+                client
+                    .create_secret()
+                    .name(id)
+                    .secret_string(format!("{}{}", uuid::Uuid::new_v4().simple(), uuid::Uuid::new_v4().simple()))
+                    .send()
+                    .await
+                    .expect("moto (Secrets Manager) is reachable; run infra/local/stack.sh start test");
+            }
+            let secrets = Secrets::load(&client, &jwt_id, &cursor_id).await.expect("secrets load");
+            TestSecrets { jwt_id, cursor_id, secrets }
+        })
+        .await
+}
+
+/// A fresh, initialised table (schema version, default organization) and the app state on it.
+pub struct TestApp {
+    pub store: Store,
+    pub state: AppState,
+}
+
+/// A table name no other test uses.
+pub fn unique_table() -> String {
+    format!("test-{}", uuid::Uuid::new_v4().simple())
+}
+
+/// A store on a fresh table that does not exist yet.
+pub async fn empty_store() -> Store {
+    Store::new(aws_sdk_dynamodb::Client::new(sdk_config().await), unique_table())
+}
+
+/// A fresh table initialised by `dispatch database init`'s code, and the state the functions
+/// would build on it.
+pub async fn spawn_app() -> TestApp {
+    let store = empty_store().await;
+    dispatch_cli::database::init(&store).await.expect("database init");
+    let secrets = test_secrets().await;
+    let config = Config {
+        table_name: store.table().to_owned(),
+        jwt_secret_id: secrets.jwt_id.clone(),
+        cursor_secret_id: secrets.cursor_id.clone(),
+        jwt_lifetime: Duration::from_secs(86_400),
+        registration_enabled: true,
+    };
+    let state = AppState::new(config, store.clone(), secrets.secrets.clone());
+    TestApp { store, state }
+}
+
+impl TestApp {
+    /// The dev server's app: all five route groups.
+    pub fn local_app(&self) -> Router {
+        dispatch_cli::server::local_app(self.state.clone()).expect("route table")
+    }
+
+    /// Every item of the table, sorted by key, for before/after comparisons.
+    pub async fn scan_all(&self) -> Vec<std::collections::HashMap<String, AttributeValue>> {
+        scan_all(&self.store).await
+    }
+}
+
+/// Every item of a table, sorted by key.
+pub async fn scan_all(store: &Store) -> Vec<std::collections::HashMap<String, AttributeValue>> {
+    let mut items = Vec::new();
+    let mut start = None;
+    loop {
+        let page = store
+            .client()
+            .scan()
+            .table_name(store.table())
+            .consistent_read(true)
+            .set_exclusive_start_key(start)
+            .send()
+            .await
+            .expect("scan");
+        items.extend(page.items.unwrap_or_default());
+        start = page.last_evaluated_key;
+        if start.is_none() {
+            break;
+        }
+    }
+    let key = |i: &std::collections::HashMap<String, AttributeValue>| {
+        let s = |n: &str| i.get(n).and_then(|v| v.as_s().ok()).cloned().unwrap_or_default();
+        (s("pk"), s("sk"))
+    };
+    items.sort_by_key(key);
+    items
+}
+
+/// A response with its body read as JSON (`Value::Null` for an empty body).
+pub struct TestResponse {
+    pub status: StatusCode,
+    pub headers: http::HeaderMap,
+    pub body: Value,
+}
+
+/// Sends one request through a router.
+pub async fn call(router: &Router, request: Request<Body>) -> TestResponse {
+    let response = router.clone().oneshot(request).await.expect("router is infallible");
+    read(response).await
+}
+
+async fn read(response: Response<Body>) -> TestResponse {
+    let (parts, body) = response.into_parts();
+    let bytes = body.collect().await.expect("body").to_bytes();
+    let body = if bytes.is_empty() {
+        Value::Null
+    } else {
+        serde_json::from_slice(&bytes).unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into()))
+    };
+    TestResponse { status: parts.status, headers: parts.headers, body }
+}
+
+/// A bodiless request.
+pub fn request(method: &str, path: &str) -> Request<Body> {
+    Request::builder().method(method).uri(path).body(Body::empty()).unwrap()
+}
+
+/// Sends an API Gateway HTTP API v2 event (as a Lambda receives it) through a router.
+pub async fn call_event(router: &Router, event_json: &str) -> TestResponse {
+    let request = lambda_http::request::from_str(event_json).expect("a valid API Gateway v2 event");
+    let response = router.clone().oneshot(request).await.expect("router is infallible");
+    read(response).await
+}

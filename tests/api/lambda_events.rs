@@ -1,0 +1,56 @@
+//! Each function's router fed real API Gateway HTTP API v2 events (`events/*.json`), exactly as
+//! `lambda_http` hands them over in Lambda.
+
+use dispatch_shared::routes::Function;
+use http::StatusCode;
+
+use crate::helpers::{call_event, spawn_app};
+
+/// Fixture, the function API Gateway routes it to, and what it must answer today.
+const CASES: &[(&str, Function, u16)] = &[
+    ("healthcheck", Function::Auth, 200),
+    ("auth-login", Function::Auth, 501),
+    ("auth-me", Function::Auth, 501),
+    ("users-list", Function::Users, 501),
+    ("organizations-list", Function::Organizations, 501),
+    ("projects-get", Function::Projects, 501),
+    ("plugins-instances-list", Function::Plugins, 501),
+    // `$default` goes to the auth function, which answers for the whole route table.
+    ("default-unknown-path", Function::Auth, 404),
+    ("default-wrong-method", Function::Auth, 405),
+];
+
+fn fixture(name: &str) -> String {
+    let path = format!("{}/../events/{name}.json", env!("CARGO_MANIFEST_DIR"));
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
+#[tokio::test]
+async fn every_fixture_gets_the_answer_of_its_function() {
+    let app = spawn_app().await;
+    for (name, function, expected) in CASES {
+        let router = match function {
+            Function::Auth => dispatch_auth::router(app.state.clone()),
+            Function::Users => dispatch_users::router(app.state.clone()),
+            Function::Organizations => dispatch_organizations::router(app.state.clone()),
+            Function::Projects => dispatch_projects::router(app.state.clone()),
+            Function::Plugins => dispatch_plugins::router(app.state.clone()),
+        }
+        .unwrap();
+        let response = call_event(&router, &fixture(name)).await;
+        assert_eq!(response.status, StatusCode::from_u16(*expected).unwrap(), "{name}: {}", response.body);
+        if *expected != 200 {
+            assert!(response.body["detail"][0]["msg"].is_string(), "{name}: {}", response.body);
+        }
+    }
+}
+
+#[test]
+fn every_fixture_in_events_is_exercised() {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../events");
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let name = entry.unwrap().file_name().into_string().unwrap();
+        let stem = name.trim_end_matches(".json");
+        assert!(CASES.iter().any(|(n, _, _)| *n == stem), "events/{name} is not replayed by a test");
+    }
+}

@@ -1,0 +1,80 @@
+//! Organization creation (shared by `database init` and, later, `POST /organizations`): one
+//! transaction, Dispatch's 409s in Dispatch's order, and exactly one default organization.
+
+use dispatch_shared::ApiError;
+use dispatch_shared::domain::organizations::{NewOrganization, create};
+use dispatch_shared::model::{NameStr, Organization, PrimaryKey};
+use dispatch_shared::store::keys;
+
+use crate::helpers::spawn_app;
+
+fn new_org(name: &str) -> NewOrganization {
+    NewOrganization {
+        id: None,
+        name: NameStr::parse(name).unwrap(),
+        description: None,
+        default: false,
+        banner_enabled: false,
+        banner_color: None,
+        banner_text: None,
+    }
+}
+
+fn conflict_message(result: Result<Organization, ApiError>) -> String {
+    match result {
+        Err(ApiError::Conflict(msg)) => msg.into_owned(),
+        other => panic!("expected a 409, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn a_taken_name_id_or_slug_is_a_409_and_writes_nothing() {
+    let app = spawn_app().await;
+    let first = create(&app.store, new_org("My Org")).await.unwrap();
+    assert_eq!(first.slug, "my_org");
+    let before = app.scan_all().await;
+
+    let same_name = conflict_message(create(&app.store, new_org("My Org")).await);
+    assert_eq!(same_name, "An organization with this name already exists.");
+
+    let mut same_id = new_org("Other Org");
+    same_id.id = Some(PrimaryKey::new(i64::from(first.id)).unwrap());
+    assert_eq!(conflict_message(create(&app.store, same_id).await), "An organization with this id already exists.");
+
+    let same_slug = conflict_message(create(&app.store, new_org("my org!")).await);
+    assert_eq!(same_slug, "An organization with this slug already exists.");
+
+    // Id counters may have moved (ids are never reused); nothing else did.
+    let after: Vec<_> = app
+        .scan_all()
+        .await
+        .into_iter()
+        .filter(|i| !i["pk"].as_s().unwrap().starts_with("COUNTER#"))
+        .collect();
+    let before: Vec<_> = before.into_iter().filter(|i| !i["pk"].as_s().unwrap().starts_with("COUNTER#")).collect();
+    assert_eq!(after, before);
+}
+
+#[tokio::test]
+async fn a_name_whose_slug_is_too_short_is_a_422() {
+    let app = spawn_app().await;
+    match create(&app.store, new_org("ab!")).await {
+        Err(ApiError::Validation(details)) => assert_eq!(details[0].loc, dispatch_shared::loc!["body", "name"]),
+        other => panic!("expected a 422, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn a_new_default_organization_takes_the_flag_from_the_old_one() {
+    let app = spawn_app().await;
+    let mut second = new_org("Second Org");
+    second.default = true;
+    create(&app.store, second).await.unwrap();
+
+    let old: Organization = app.store.get(&keys::organization("default")).await.unwrap().unwrap();
+    let new: Organization = app.store.get(&keys::organization("second_org")).await.unwrap().unwrap();
+    assert!(!old.default && new.default);
+    assert_eq!(old.version, 2, "clearing the flag is a versioned change");
+    let marker = app.store.get_attributes(&keys::default_organization()).await.unwrap().unwrap();
+    assert_eq!(marker["slug"].as_s().unwrap(), "second_org");
+}
