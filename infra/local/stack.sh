@@ -46,8 +46,15 @@ install_moto() {
   "$tools/moto/bin/pip" install -q --disable-pip-version-check "moto[server]==$MOTO_VERSION"
 }
 
-# Is the process recorded in this PID file alive (and ours)?
-alive() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
+# Is the process recorded in this PID file alive? (A zombie awaiting its reaper is not.)
+alive() {
+  [ -f "$1" ] || return 1
+  local pid state
+  pid="$(cat "$1")"
+  kill -0 "$pid" 2>/dev/null || return 1
+  state="$(ps -o stat= -p "$pid" 2>/dev/null || true)"
+  [ -n "$state" ] && [[ "$state" != Z* ]]
+}
 
 wait_for() { # url name
   for _ in $(seq 1 300); do
@@ -89,7 +96,7 @@ stop_one() { # name
   if alive "$pidfile"; then
     local pid; pid="$(cat "$pidfile")"
     kill "$pid" 2>/dev/null || true
-    for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    for _ in $(seq 1 50); do alive "$pidfile" || break; sleep 0.1; done
     kill -9 "$pid" 2>/dev/null || true
     log "stopped $1 (pid $pid)"
   fi

@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Runs the whole system locally: the local AWS stack (dev profile; DynamoDB data kept in
+# infra/local/.data), the table with its seed data (organization `default`), and the API on
+# http://127.0.0.1:8000/api/v1, serving the same routers the Lambdas run. Ctrl-C stops the
+# server, and the stack too if this script started it.
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+cd "$root"
+stack=infra/local/stack.sh
+
+started_stack=0
+if ! { [ -f infra/local/.run/dev/dynamodb.pid ] && kill -0 "$(cat infra/local/.run/dev/dynamodb.pid)" 2>/dev/null; }; then
+  started_stack=1
+fi
+server=""
+cleanup() {
+  trap - INT TERM EXIT
+  if [ -n "$server" ]; then kill "$server" 2>/dev/null || true; wait "$server" 2>/dev/null || true; fi
+  if [ "$started_stack" = 1 ]; then "$stack" stop dev; fi
+}
+trap cleanup INT TERM EXIT
+
+"$stack" start dev
+eval "$("$stack" env dev)"
+export DISPATCH_TABLE_NAME="${DISPATCH_TABLE_NAME:-dispatch-local}"
+export DISPATCH_JWT_SECRET_ID="${DISPATCH_JWT_SECRET_ID:-dispatch/local/jwt}"
+export DISPATCH_CURSOR_SECRET_ID="${DISPATCH_CURSOR_SECRET_ID:-dispatch/local/cursor}"
+infra/local/.tools/moto/bin/python infra/local/ensure_secrets.py "$AWS_ENDPOINT_URL_SECRETS_MANAGER" \
+  "$DISPATCH_JWT_SECRET_ID" "$DISPATCH_CURSOR_SECRET_ID"
+
+cargo build --quiet -p dispatch-cli --bin dispatch
+target/debug/dispatch database init --yes
+target/debug/dispatch server develop --host 127.0.0.1 --port "${DISPATCH_PORT:-8000}" &
+server=$!
+wait "$server"
