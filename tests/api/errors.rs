@@ -7,7 +7,9 @@ use http::{Request, StatusCode};
 use crate::helpers::{call, request, spawn_app};
 
 fn assert_dispatch_shape(body: &serde_json::Value) {
-    let detail = body["detail"].as_array().unwrap_or_else(|| panic!("detail is a list: {body}"));
+    let detail = body["detail"]
+        .as_array()
+        .unwrap_or_else(|| panic!("detail is a list: {body}"));
     assert!(!detail.is_empty());
     for entry in detail {
         assert!(entry["msg"].is_string(), "{body}");
@@ -31,7 +33,11 @@ async fn the_health_check_answers_ok_with_hsts() {
 #[tokio::test]
 async fn an_unknown_path_is_404_in_dispatch_shape() {
     let app = spawn_app().await;
-    for path in ["/api/v1/default/incidents", "/nowhere", "/api/v1/default/users/1/unknown"] {
+    for path in [
+        "/api/v1/default/incidents",
+        "/nowhere",
+        "/api/v1/default/users/1/unknown",
+    ] {
         let response = call(&app.local_app(), request("GET", path)).await;
         assert_eq!(response.status, StatusCode::NOT_FOUND, "{path}");
         assert_dispatch_shape(&response.body);
@@ -43,9 +49,16 @@ async fn an_unknown_path_is_404_in_dispatch_shape() {
 async fn a_known_path_with_another_method_is_405() {
     let app = spawn_app().await;
     // Dispatch has no DELETE for users, and PATCH is not used anywhere.
-    for (method, path) in [("DELETE", "/api/v1/default/users/3"), ("PATCH", "/api/v1/healthcheck")] {
+    for (method, path) in [
+        ("DELETE", "/api/v1/default/users/3"),
+        ("PATCH", "/api/v1/healthcheck"),
+    ] {
         let response = call(&app.local_app(), request(method, path)).await;
-        assert_eq!(response.status, StatusCode::METHOD_NOT_ALLOWED, "{method} {path}");
+        assert_eq!(
+            response.status,
+            StatusCode::METHOD_NOT_ALLOWED,
+            "{method} {path}"
+        );
         assert_dispatch_shape(&response.body);
         assert_eq!(response.body["detail"][0]["msg"], "Method Not Allowed");
     }
@@ -71,7 +84,9 @@ async fn bodies_over_one_megabyte_are_refused_before_parsing() {
         .method("POST")
         .uri("/api/v1/organizations")
         .body(Body::from_stream(futures_util::stream::iter(
-            big.chunks(64 * 1024).map(|c| Ok::<_, std::io::Error>(c.to_vec())).collect::<Vec<_>>(),
+            big.chunks(64 * 1024)
+                .map(|c| Ok::<_, std::io::Error>(c.to_vec()))
+                .collect::<Vec<_>>(),
         )))
         .unwrap();
     let response = call(&app.local_app(), streamed).await;
@@ -81,7 +96,11 @@ async fn bodies_over_one_megabyte_are_refused_before_parsing() {
 #[tokio::test]
 async fn a_route_whose_issue_has_not_landed_answers_501_in_dispatch_shape() {
     let app = spawn_app().await;
-    let response = call(&app.local_app(), request("GET", "/api/v1/default/plugins/plugin_events")).await;
+    let response = call(
+        &app.local_app(),
+        request("GET", "/api/v1/default/plugins/plugin_events"),
+    )
+    .await;
     assert_eq!(response.status, StatusCode::NOT_IMPLEMENTED);
     assert_dispatch_shape(&response.body);
     assert_eq!(

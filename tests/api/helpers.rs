@@ -63,13 +63,25 @@ pub async fn test_secrets() -> &'static TestSecrets {
                 client
                     .create_secret()
                     .name(id)
-                    .secret_string(format!("{}{}", uuid::Uuid::new_v4().simple(), uuid::Uuid::new_v4().simple()))
+                    .secret_string(format!(
+                        "{}{}",
+                        uuid::Uuid::new_v4().simple(),
+                        uuid::Uuid::new_v4().simple()
+                    ))
                     .send()
                     .await
-                    .expect("moto (Secrets Manager) is reachable; run infra/local/stack.sh start test");
+                    .expect(
+                        "moto (Secrets Manager) is reachable; run infra/local/stack.sh start test",
+                    );
             }
-            let secrets = Secrets::load(&client, &jwt_id, &cursor_id).await.expect("secrets load");
-            TestSecrets { jwt_id, cursor_id, secrets }
+            let secrets = Secrets::load(&client, &jwt_id, &cursor_id)
+                .await
+                .expect("secrets load");
+            TestSecrets {
+                jwt_id,
+                cursor_id,
+                secrets,
+            }
         })
         .await
 }
@@ -87,14 +99,19 @@ pub fn unique_table() -> String {
 
 /// A store on a fresh table that does not exist yet.
 pub async fn empty_store() -> Store {
-    Store::new(aws_sdk_dynamodb::Client::new(sdk_config().await), unique_table())
+    Store::new(
+        aws_sdk_dynamodb::Client::new(sdk_config().await),
+        unique_table(),
+    )
 }
 
 /// A fresh table initialised by `dispatch database init`'s code, and the state the functions
 /// would build on it.
 pub async fn spawn_app() -> TestApp {
     let store = empty_store().await;
-    dispatch_cli::database::init(&store).await.expect("database init");
+    dispatch_cli::database::init(&store)
+        .await
+        .expect("database init");
     let secrets = test_secrets().await;
     let config = Config {
         table_name: store.table().to_owned(),
@@ -140,7 +157,12 @@ pub async fn scan_all(store: &Store) -> Vec<std::collections::HashMap<String, At
         }
     }
     let key = |i: &std::collections::HashMap<String, AttributeValue>| {
-        let s = |n: &str| i.get(n).and_then(|v| v.as_s().ok()).cloned().unwrap_or_default();
+        let s = |n: &str| {
+            i.get(n)
+                .and_then(|v| v.as_s().ok())
+                .cloned()
+                .unwrap_or_default()
+        };
         (s("pk"), s("sk"))
     };
     items.sort_by_key(key);
@@ -156,7 +178,11 @@ pub struct TestResponse {
 
 /// Sends one request through a router.
 pub async fn call(router: &Router, request: Request<Body>) -> TestResponse {
-    let response = router.clone().oneshot(request).await.expect("router is infallible");
+    let response = router
+        .clone()
+        .oneshot(request)
+        .await
+        .expect("router is infallible");
     read(response).await
 }
 
@@ -166,19 +192,32 @@ async fn read(response: Response<Body>) -> TestResponse {
     let body = if bytes.is_empty() {
         Value::Null
     } else {
-        serde_json::from_slice(&bytes).unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into()))
+        serde_json::from_slice(&bytes)
+            .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into()))
     };
-    TestResponse { status: parts.status, headers: parts.headers, body }
+    TestResponse {
+        status: parts.status,
+        headers: parts.headers,
+        body,
+    }
 }
 
 /// A bodiless request.
 pub fn request(method: &str, path: &str) -> Request<Body> {
-    Request::builder().method(method).uri(path).body(Body::empty()).unwrap()
+    Request::builder()
+        .method(method)
+        .uri(path)
+        .body(Body::empty())
+        .unwrap()
 }
 
 /// Sends an API Gateway HTTP API v2 event (as a Lambda receives it) through a router.
 pub async fn call_event(router: &Router, event_json: &str) -> TestResponse {
     let request = lambda_http::request::from_str(event_json).expect("a valid API Gateway v2 event");
-    let response = router.clone().oneshot(request).await.expect("router is infallible");
+    let response = router
+        .clone()
+        .oneshot(request)
+        .await
+        .expect("router is infallible");
     read(response).await
 }

@@ -38,9 +38,18 @@ async fn every_fixture_gets_the_answer_of_its_function() {
         }
         .unwrap();
         let response = call_event(&router, &fixture(name)).await;
-        assert_eq!(response.status, StatusCode::from_u16(*expected).unwrap(), "{name}: {}", response.body);
+        assert_eq!(
+            response.status,
+            StatusCode::from_u16(*expected).unwrap(),
+            "{name}: {}",
+            response.body
+        );
         if *expected != 200 {
-            assert!(response.body["detail"][0]["msg"].is_string(), "{name}: {}", response.body);
+            assert!(
+                response.body["detail"][0]["msg"].is_string(),
+                "{name}: {}",
+                response.body
+            );
         }
     }
 }
@@ -51,6 +60,9 @@ fn every_fixture_in_events_is_exercised() {
     for entry in std::fs::read_dir(dir).unwrap() {
         let name = entry.unwrap().file_name().into_string().unwrap();
         let stem = name.trim_end_matches(".json");
-        assert!(CASES.iter().any(|(n, _, _)| *n == stem), "events/{name} is not replayed by a test");
+        assert!(
+            CASES.iter().any(|(n, _, _)| *n == stem),
+            "events/{name} is not replayed by a test"
+        );
     }
 }

@@ -39,7 +39,10 @@ async fn a_taken_name_id_or_slug_is_a_409_and_writes_nothing() {
 
     let mut same_id = new_org("Other Org");
     same_id.id = Some(PrimaryKey::new(i64::from(first.id)).unwrap());
-    assert_eq!(conflict_message(create(&app.store, same_id).await), "An organization with this id already exists.");
+    assert_eq!(
+        conflict_message(create(&app.store, same_id).await),
+        "An organization with this id already exists."
+    );
 
     let same_slug = conflict_message(create(&app.store, new_org("my org!")).await);
     assert_eq!(same_slug, "An organization with this slug already exists.");
@@ -51,7 +54,10 @@ async fn a_taken_name_id_or_slug_is_a_409_and_writes_nothing() {
         .into_iter()
         .filter(|i| !i["pk"].as_s().unwrap().starts_with("COUNTER#"))
         .collect();
-    let before: Vec<_> = before.into_iter().filter(|i| !i["pk"].as_s().unwrap().starts_with("COUNTER#")).collect();
+    let before: Vec<_> = before
+        .into_iter()
+        .filter(|i| !i["pk"].as_s().unwrap().starts_with("COUNTER#"))
+        .collect();
     assert_eq!(after, before);
 }
 
@@ -59,7 +65,9 @@ async fn a_taken_name_id_or_slug_is_a_409_and_writes_nothing() {
 async fn a_name_whose_slug_is_too_short_is_a_422() {
     let app = spawn_app().await;
     match create(&app.store, new_org("ab!")).await {
-        Err(ApiError::Validation(details)) => assert_eq!(details[0].loc, dispatch_shared::loc!["body", "name"]),
+        Err(ApiError::Validation(details)) => {
+            assert_eq!(details[0].loc, dispatch_shared::loc!["body", "name"])
+        }
         other => panic!("expected a 422, got {other:?}"),
     }
 }
@@ -71,10 +79,25 @@ async fn a_new_default_organization_takes_the_flag_from_the_old_one() {
     second.default = true;
     create(&app.store, second).await.unwrap();
 
-    let old: Organization = app.store.get(&keys::organization("default")).await.unwrap().unwrap();
-    let new: Organization = app.store.get(&keys::organization("second_org")).await.unwrap().unwrap();
+    let old: Organization = app
+        .store
+        .get(&keys::organization("default"))
+        .await
+        .unwrap()
+        .unwrap();
+    let new: Organization = app
+        .store
+        .get(&keys::organization("second_org"))
+        .await
+        .unwrap()
+        .unwrap();
     assert!(!old.default && new.default);
     assert_eq!(old.version, 2, "clearing the flag is a versioned change");
-    let marker = app.store.get_attributes(&keys::default_organization()).await.unwrap().unwrap();
+    let marker = app
+        .store
+        .get_attributes(&keys::default_organization())
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(marker["slug"].as_s().unwrap(), "second_org");
 }

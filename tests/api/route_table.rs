@@ -12,7 +12,10 @@ use serde_yaml::Value;
 use crate::helpers::{call, request, spawn_app};
 
 /// Each function's own router, as its Lambda builds it.
-fn function_router(function: Function, state: dispatch_shared::AppState) -> Result<axum::Router, RouteTableError> {
+fn function_router(
+    function: Function,
+    state: dispatch_shared::AppState,
+) -> Result<axum::Router, RouteTableError> {
     match function {
         Function::Auth => dispatch_auth::router(state),
         Function::Users => dispatch_users::router(state),
@@ -38,15 +41,19 @@ async fn every_function_router_agrees_with_the_route_table() {
         let router = function_router(function, app.state.clone())
             .unwrap_or_else(|e| panic!("{function}'s router disagrees with the route table: {e}"));
         for route in routes_of(function) {
-            let response = call(&router, request(route.method.as_str(), &concrete(route.path))).await;
+            let response = call(
+                &router,
+                request(route.method.as_str(), &concrete(route.path)),
+            )
+            .await;
             // A resource's own 404 has its own message; only the router's fallback says "Not Found".
             let unrouted = response.status == StatusCode::METHOD_NOT_ALLOWED
-                || response.status == StatusCode::NOT_FOUND && response.body["detail"][0]["msg"] == "Not Found";
+                || response.status == StatusCode::NOT_FOUND
+                    && response.body["detail"][0]["msg"] == "Not Found";
             assert!(
                 !unrouted,
                 "{function} does not serve {route}: {} {}",
-                response.status,
-                response.body
+                response.status, response.body
             );
         }
     }
@@ -64,7 +71,9 @@ async fn a_handler_outside_the_route_table_is_refused() {
     assert!(matches!(error, RouteTableError::Unlisted { .. }), "{error}");
 
     // A route of another function is refused too.
-    let misplaced = RouteHandlers::new(Function::Users).handle(Method::Get, "/api/v1/healthcheck", || async { "ok" });
+    let misplaced =
+        RouteHandlers::new(Function::Users)
+            .handle(Method::Get, "/api/v1/healthcheck", || async { "ok" });
     assert!(app(vec![misplaced], test_app.state.clone()).is_err());
 }
 
@@ -90,8 +99,14 @@ fn template_routes_are_exactly_the_route_table() {
             if event["Type"] != "HttpApi" {
                 continue;
             }
-            let path = event["Properties"]["Path"].as_str().unwrap_or("$default").to_owned();
-            let method = event["Properties"]["Method"].as_str().unwrap_or("ANY").to_uppercase();
+            let path = event["Properties"]["Path"]
+                .as_str()
+                .unwrap_or("$default")
+                .to_owned();
+            let method = event["Properties"]["Method"]
+                .as_str()
+                .unwrap_or("ANY")
+                .to_uppercase();
             in_template.insert((method, path));
         }
         let mut expected: BTreeSet<(String, String)> = routes_of(function)
@@ -104,7 +119,13 @@ fn template_routes_are_exactly_the_route_table() {
         assert_eq!(in_template, expected, "template routes of {function}");
     }
     let total: usize = ROUTES.len();
-    assert_eq!(total, Function::ALL.iter().map(|f| routes_of(*f).count()).sum::<usize>());
+    assert_eq!(
+        total,
+        Function::ALL
+            .iter()
+            .map(|f| routes_of(*f).count())
+            .sum::<usize>()
+    );
 }
 
 #[test]
@@ -123,7 +144,11 @@ fn template_grants_each_function_exactly_the_dynamodb_actions_it_uses() {
                 }
             }
         }
-        let expected: BTreeSet<String> = function.dynamodb_actions().iter().map(|a| a.to_string()).collect();
+        let expected: BTreeSet<String> = function
+            .dynamodb_actions()
+            .iter()
+            .map(|a| a.to_string())
+            .collect();
         assert_eq!(granted, expected, "DynamoDB actions of {function}");
     }
 }
@@ -147,7 +172,16 @@ fn template_table_has_the_indexes_the_code_creates() {
             .collect();
         assert_eq!(keys, [spec.partition_key, spec.sort_key], "{}", spec.name);
         let projection = index["Projection"]["ProjectionType"].as_str().unwrap();
-        assert_eq!(projection, if spec.projects_all { "ALL" } else { "KEYS_ONLY" }, "{}", spec.name);
+        assert_eq!(
+            projection,
+            if spec.projects_all {
+                "ALL"
+            } else {
+                "KEYS_ONLY"
+            },
+            "{}",
+            spec.name
+        );
     }
     assert_eq!(table["TimeToLiveSpecification"]["AttributeName"], "ttl");
     assert_eq!(table["BillingMode"], "PAY_PER_REQUEST");
@@ -157,6 +191,9 @@ fn template_table_has_the_indexes_the_code_creates() {
 fn server_routes_prints_every_route() {
     let printed = dispatch_cli::server::routes_table();
     for route in ROUTES {
-        assert!(printed.contains(route.path), "{route} missing from `dispatch server routes`");
+        assert!(
+            printed.contains(route.path),
+            "{route} missing from `dispatch server routes`"
+        );
     }
 }
