@@ -3,6 +3,7 @@
 //! `template.yaml` declares the same table for deployments; a test compares the two.
 
 use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::error::ProvideErrorMetadata;
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection,
     ProjectionType, ScalarAttributeType, TableStatus, TimeToLiveSpecification, TimeToLiveStatus,
@@ -198,12 +199,16 @@ async fn ensure_ttl(client: &Client, table: &str) -> Result<(), StoreError> {
         .enabled(true)
         .build()
         .map_err(|e| StoreError::Sdk(e.to_string()))?;
-    client
+    match client
         .update_time_to_live()
         .table_name(table)
         .time_to_live_specification(spec)
         .send()
         .await
-        .map_err(StoreError::from_sdk)?;
-    Ok(())
+    {
+        Ok(_) => Ok(()),
+        // A concurrent `database init` enabled it between our check and our update.
+        Err(e) if e.message().is_some_and(|m| m.contains("already enabled")) => Ok(()),
+        Err(e) => Err(StoreError::from_sdk(e)),
+    }
 }
