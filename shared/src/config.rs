@@ -20,6 +20,28 @@ pub struct Config {
     /// `VITE_DISPATCH_AUTH_REGISTRATION_ENABLED`: whether `/auth/register` is served
     /// (default `true`; Dispatch's variable name, so one setting drives the UI and the API).
     pub registration_enabled: bool,
+    /// `DISPATCH_AUTO_JOIN_ORGANIZATIONS`: which organizations a self-registered or
+    /// auto-provisioned user joins as Member (default `default`).
+    pub auto_join: AutoJoin,
+}
+
+/// Which organizations a new user joins by registering or by first presenting a valid identity.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AutoJoin {
+    /// `*`: the organization in the URL (Dispatch's behaviour).
+    UrlOrganization,
+    /// A comma-separated list of slugs.
+    Listed(Vec<String>),
+}
+
+impl AutoJoin {
+    /// The slugs to join for a request under `url_slug`.
+    pub fn slugs<'a>(&'a self, url_slug: &'a str) -> Vec<&'a str> {
+        match self {
+            AutoJoin::UrlOrganization => vec![url_slug],
+            AutoJoin::Listed(slugs) => slugs.iter().map(String::as_str).collect(),
+        }
+    }
 }
 
 /// Why the configuration could not be read. Its `Display` is the one line start-up prints.
@@ -65,6 +87,11 @@ pub const SETTINGS: &[Setting] = &[
         name: "VITE_DISPATCH_AUTH_REGISTRATION_ENABLED",
         default: Some("true"),
         meaning: "serve POST /{organization}/auth/register (true/false)",
+    },
+    Setting {
+        name: "DISPATCH_AUTO_JOIN_ORGANIZATIONS",
+        default: Some("default"),
+        meaning: "organizations new users join as Member (comma-separated slugs; * = the URL's)",
     },
 ];
 
@@ -113,7 +140,29 @@ impl Config {
                 }
             },
         };
+        let auto_join = match optional("DISPATCH_AUTO_JOIN_ORGANIZATIONS").as_deref() {
+            None => AutoJoin::Listed(vec!["default".into()]),
+            Some("*") => AutoJoin::UrlOrganization,
+            Some(raw) => {
+                let slugs: Vec<String> = raw
+                    .split(',')
+                    .map(|s| s.trim().to_owned())
+                    .filter(|s| !s.is_empty())
+                    .collect();
+                if let Some(bad) = slugs
+                    .iter()
+                    .find(|s| crate::model::OrganizationSlug::parse(s).is_err())
+                {
+                    return Err(ConfigError::Malformed {
+                        name: "DISPATCH_AUTO_JOIN_ORGANIZATIONS",
+                        reason: format!("'{bad}' is not an organization slug"),
+                    });
+                }
+                AutoJoin::Listed(slugs)
+            }
+        };
         Ok(Self {
+            auto_join,
             table_name: required("DISPATCH_TABLE_NAME")?,
             jwt_secret_id: required("DISPATCH_JWT_SECRET_ID")?,
             cursor_secret_id: required("DISPATCH_CURSOR_SECRET_ID")?,
@@ -147,6 +196,26 @@ mod tests {
         let c = config(&BASE).unwrap();
         assert_eq!(c.jwt_lifetime, Duration::from_secs(86_400));
         assert!(c.registration_enabled);
+        assert_eq!(c.auto_join.slugs("acme"), vec!["default"]);
+    }
+
+    #[test]
+    fn auto_join_takes_a_list_or_the_url_organization() {
+        let mut pairs = BASE.to_vec();
+        pairs.push(("DISPATCH_AUTO_JOIN_ORGANIZATIONS", "*"));
+        assert_eq!(
+            config(&pairs).unwrap().auto_join.slugs("acme"),
+            vec!["acme"]
+        );
+        let mut pairs = BASE.to_vec();
+        pairs.push(("DISPATCH_AUTO_JOIN_ORGANIZATIONS", "default, acme_corp"));
+        assert_eq!(
+            config(&pairs).unwrap().auto_join.slugs("x"),
+            vec!["default", "acme_corp"]
+        );
+        let mut pairs = BASE.to_vec();
+        pairs.push(("DISPATCH_AUTO_JOIN_ORGANIZATIONS", "no-dashes"));
+        assert!(config(&pairs).is_err());
     }
 
     #[test]

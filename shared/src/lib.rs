@@ -6,19 +6,25 @@
 //! - [`error`]: the one API error type and its mapping to Dispatch's error bodies.
 //! - [`store`]: the DynamoDB single-table store (key design, transactions, ids, versions).
 //! - [`model`], [`domain`]: validated types, stored records and operations shared by callers.
+//! - [`auth`], [`permissions`]: passwords, tokens, login throttling; who may call each route.
+//! - [`views`]: response bodies in Dispatch's shapes.
 //! - [`config`], [`secrets`], [`state`], [`telemetry`]: cold-start plumbing.
 
+pub mod auth;
 pub mod config;
 pub mod domain;
 pub mod error;
 pub mod http;
 pub mod model;
+pub mod permissions;
 pub mod routes;
 pub mod secrets;
 pub mod state;
 pub mod store;
 pub mod telemetry;
 pub mod time;
+pub mod views;
 
 pub use error::{ApiError, ApiResult};
+pub use permissions::Caller;
 pub use state::AppState;

@@ -370,6 +370,13 @@ pub fn routes_of(function: Function) -> impl Iterator<Item = &'static Route> {
     ROUTES.iter().filter(move |r| r.function == function)
 }
 
+/// The route-table entry of a method and a path pattern.
+pub fn find_exact(method: Method, pattern: &str) -> Option<&'static Route> {
+    ROUTES
+        .iter()
+        .find(|r| r.method == method && r.path == pattern)
+}
+
 /// Finds the route for a method and a concrete path.
 pub fn find(method: &http::Method, path: &str) -> Option<&'static Route> {
     ROUTES

@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 
+use crate::auth::Passwords;
 use crate::config::{Config, ConfigError};
 use crate::secrets::{SecretError, Secrets};
 use crate::store::schema::SCHEMA_VERSION;
@@ -17,6 +18,7 @@ struct Inner {
     config: Config,
     store: Store,
     secrets: Secrets,
+    passwords: Passwords,
 }
 
 /// Why start-up failed. Its `Display` is the one line printed before exiting.
@@ -43,6 +45,7 @@ impl AppState {
             config,
             store,
             secrets,
+            passwords: Passwords::default(),
         }))
     }
 
@@ -83,6 +86,11 @@ impl AppState {
     /// The signing keys.
     pub fn secrets(&self) -> &Secrets {
         &self.0.secrets
+    }
+
+    /// Password hashing and verification.
+    pub fn passwords(&self) -> &Passwords {
+        &self.0.passwords
     }
 }
 

@@ -118,3 +118,147 @@ fn server_config_never_prints_secret_values() {
     assert!(printed.contains("86400 (default)"));
     assert!(!printed.contains("super-secret-key-material"));
 }
+
+mod user_commands {
+    use dispatch_cli::user::{RoleArg, UserCommand, run_with};
+    use http::StatusCode;
+
+    use crate::helpers::{authed, spawn_app};
+
+    const PASSWORD: &str = "correct horse battery";
+
+    fn no_prompt() -> anyhow::Result<String> {
+        anyhow::bail!("no terminal in tests")
+    }
+
+    #[tokio::test]
+    async fn register_honours_the_role_and_refuses_a_taken_email() {
+        let app = spawn_app().await;
+        let command = UserCommand::Register {
+            email: "owner@example.com".into(),
+            organization: "default".into(),
+            role: RoleArg::Owner,
+            password: Some(PASSWORD.into()),
+        };
+        assert_eq!(
+            run_with(&app.store, command, no_prompt).await.unwrap(),
+            "User registered successfully."
+        );
+        let login = app.login("owner@example.com", PASSWORD).await;
+        let token = login.body["token"].as_str().unwrap();
+        let role = app
+            .send(authed("GET", "/api/v1/default/auth/myrole", token))
+            .await;
+        assert_eq!(role.body, "Owner", "the role is honoured (Q-U5)");
+
+        let again = UserCommand::Register {
+            email: "owner@example.com".into(),
+            organization: "default".into(),
+            role: RoleArg::Member,
+            password: Some(PASSWORD.into()),
+        };
+        let error = run_with(&app.store, again, no_prompt).await.unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "User already exists. Email: owner@example.com"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_prompted_password_is_used_and_a_short_one_refused() {
+        let app = spawn_app().await;
+        let command = |email: &str| UserCommand::Register {
+            email: email.into(),
+            organization: "default".into(),
+            role: RoleArg::Member,
+            password: None,
+        };
+        run_with(&app.store, command("p@example.com"), || {
+            Ok(PASSWORD.to_owned())
+        })
+        .await
+        .unwrap();
+        assert_eq!(
+            app.login("p@example.com", PASSWORD).await.status,
+            StatusCode::OK
+        );
+        let error = run_with(&app.store, command("q@example.com"), || {
+            Ok("short".to_owned())
+        })
+        .await
+        .unwrap_err();
+        assert!(
+            error.to_string().contains("at least 8 characters"),
+            "{error}"
+        );
+    }
+
+    #[tokio::test]
+    async fn update_makes_the_first_owner_of_an_organization_the_user_was_not_in() {
+        let app = spawn_app().await;
+        let acme = crate::helpers::create_organization(&app.store, "Acme Corp").await;
+        let token = app.register("ivy@example.com", PASSWORD).await;
+        let myrole = format!("/api/v1/{}/auth/myrole", acme.slug);
+        assert_eq!(
+            app.send(authed("GET", &myrole, &token)).await.body,
+            serde_json::Value::Null
+        );
+
+        let command = UserCommand::Update {
+            email: "ivy@example.com".into(),
+            organization: acme.slug.clone(),
+            role: RoleArg::Owner,
+        };
+        assert_eq!(
+            run_with(&app.store, command, no_prompt).await.unwrap(),
+            "User successfully updated."
+        );
+        assert_eq!(app.send(authed("GET", &myrole, &token)).await.body, "Owner");
+        let org: dispatch_shared::model::Organization = app
+            .store
+            .get(&dispatch_shared::store::keys::organization(&acme.slug))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(org.member_count, 1);
+
+        let missing = UserCommand::Update {
+            email: "nobody@example.com".into(),
+            organization: acme.slug.clone(),
+            role: RoleArg::Owner,
+        };
+        let error = run_with(&app.store, missing, no_prompt).await.unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "No user found. Email: nobody@example.com"
+        );
+    }
+
+    #[tokio::test]
+    async fn reset_sets_the_password_and_revokes_older_tokens() {
+        let app = spawn_app().await;
+        let token = app.register("jack@example.com", PASSWORD).await;
+        let command = UserCommand::Reset {
+            email: "jack@example.com".into(),
+            password: Some("a brand new passphrase".into()),
+        };
+        assert_eq!(
+            run_with(&app.store, command, no_prompt).await.unwrap(),
+            "User password successfully updated."
+        );
+        assert_eq!(
+            app.login("jack@example.com", PASSWORD).await.status,
+            StatusCode::UNPROCESSABLE_ENTITY
+        );
+        assert_eq!(
+            app.login("jack@example.com", "a brand new passphrase")
+                .await
+                .status,
+            StatusCode::OK
+        );
+        let old = app
+            .send(authed("GET", "/api/v1/default/auth/me", &token))
+            .await;
+        assert_eq!(old.status, StatusCode::UNAUTHORIZED);
+    }
+}

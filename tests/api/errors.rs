@@ -96,11 +96,16 @@ async fn bodies_over_one_megabyte_are_refused_before_parsing() {
 #[tokio::test]
 async fn a_route_whose_issue_has_not_landed_answers_501_in_dispatch_shape() {
     let app = spawn_app().await;
-    let response = call(
-        &app.local_app(),
-        request("GET", "/api/v1/default/plugins/plugin_events"),
-    )
-    .await;
+    let token = app
+        .register("member@example.com", "correct horse battery")
+        .await;
+    let path = "/api/v1/default/plugins/plugin_events";
+    // The permission layer still runs first.
+    assert_eq!(
+        app.send(request("GET", path)).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    let response = app.send(crate::helpers::authed("GET", path, &token)).await;
     assert_eq!(response.status, StatusCode::NOT_IMPLEMENTED);
     assert_dispatch_shape(&response.body);
     assert_eq!(

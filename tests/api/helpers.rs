@@ -108,6 +108,11 @@ pub async fn empty_store() -> Store {
 /// A fresh table initialised by `dispatch database init`'s code, and the state the functions
 /// would build on it.
 pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}).await
+}
+
+/// Like [`spawn_app`], with settings changed by `configure`.
+pub async fn spawn_app_with(configure: impl FnOnce(&mut Config)) -> TestApp {
     let store = empty_store().await;
     dispatch_cli::database::init(&store)
         .await
@@ -119,7 +124,10 @@ pub async fn spawn_app() -> TestApp {
         cursor_secret_id: secrets.cursor_id.clone(),
         jwt_lifetime: Duration::from_secs(86_400),
         registration_enabled: true,
+        auto_join: dispatch_shared::config::AutoJoin::Listed(vec!["default".into()]),
     };
+    let mut config = config;
+    configure(&mut config);
     let state = AppState::new(config, store.clone(), secrets.secrets.clone());
     TestApp { store, state }
 }
@@ -202,6 +210,62 @@ async fn read(response: Response<Body>) -> TestResponse {
     }
 }
 
+/// A request with a JSON body and, optionally, a bearer token.
+pub fn json_request(method: &str, path: &str, body: &Value, token: Option<&str>) -> Request<Body> {
+    let mut builder = Request::builder()
+        .method(method)
+        .uri(path)
+        .header("content-type", "application/json");
+    if let Some(token) = token {
+        builder = builder.header("authorization", format!("Bearer {token}"));
+    }
+    builder.body(Body::from(body.to_string())).unwrap()
+}
+
+/// A bodiless request with a bearer token.
+pub fn authed(method: &str, path: &str, token: &str) -> Request<Body> {
+    Request::builder()
+        .method(method)
+        .uri(path)
+        .header("authorization", format!("Bearer {token}"))
+        .body(Body::empty())
+        .unwrap()
+}
+
+impl TestApp {
+    /// Registers through the API (as the UI does) and returns the token.
+    pub async fn register(&self, email: &str, password: &str) -> String {
+        let body = serde_json::json!({ "email": email, "password": password });
+        let response = call(
+            &self.local_app(),
+            json_request("POST", "/api/v1/default/auth/register", &body, None),
+        )
+        .await;
+        assert_eq!(
+            response.status,
+            StatusCode::OK,
+            "register {email}: {}",
+            response.body
+        );
+        response.body["token"].as_str().expect("token").to_owned()
+    }
+
+    /// Logs in through the API (as the UI does).
+    pub async fn login(&self, email: &str, password: &str) -> TestResponse {
+        let body = serde_json::json!({ "email": email, "password": password });
+        call(
+            &self.local_app(),
+            json_request("POST", "/api/v1/default/auth/login", &body, None),
+        )
+        .await
+    }
+
+    /// Sends a request through the dev server's app.
+    pub async fn send(&self, request: Request<Body>) -> TestResponse {
+        call(&self.local_app(), request).await
+    }
+}
+
 /// A bodiless request.
 pub fn request(method: &str, path: &str) -> Request<Body> {
     Request::builder()
@@ -220,4 +284,25 @@ pub async fn call_event(router: &Router, event_json: &str) -> TestResponse {
         .await
         .expect("router is infallible");
     read(response).await
+}
+
+/// Creates an organization (with its default project) straight through the domain code.
+pub async fn create_organization(
+    store: &Store,
+    name: &str,
+) -> dispatch_shared::model::Organization {
+    dispatch_shared::domain::organizations::create(
+        store,
+        dispatch_shared::domain::organizations::NewOrganization {
+            id: None,
+            name: dispatch_shared::model::NameStr::parse(name).unwrap(),
+            description: None,
+            default: false,
+            banner_enabled: false,
+            banner_color: None,
+            banner_text: None,
+        },
+    )
+    .await
+    .expect("organization created")
 }

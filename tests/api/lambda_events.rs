@@ -6,18 +6,20 @@ use http::StatusCode;
 
 use crate::helpers::{call_event, spawn_app};
 
-/// Fixture, the function API Gateway routes it to, and what it must answer today.
-const CASES: &[(&str, Function, u16)] = &[
-    ("healthcheck", Function::Auth, 200),
-    ("auth-login", Function::Auth, 501),
-    ("auth-me", Function::Auth, 501),
-    ("users-list", Function::Users, 501),
-    ("organizations-list", Function::Organizations, 501),
-    ("projects-get", Function::Projects, 501),
-    ("plugins-instances-list", Function::Plugins, 501),
+/// Fixture, the function API Gateway routes it to, what it must answer without a token, and
+/// with the token of a member of `default` (fixtures carry no token: keys are per test run).
+const CASES: &[(&str, Function, u16, u16)] = &[
+    ("healthcheck", Function::Auth, 200, 200),
+    // The fixture's user does not exist: Dispatch's bad-credentials 422.
+    ("auth-login", Function::Auth, 422, 422),
+    ("auth-me", Function::Auth, 401, 200),
+    ("users-list", Function::Users, 401, 501),
+    ("organizations-list", Function::Organizations, 401, 501),
+    ("projects-get", Function::Projects, 401, 501),
+    ("plugins-instances-list", Function::Plugins, 401, 501),
     // `$default` goes to the auth function, which answers for the whole route table.
-    ("default-unknown-path", Function::Auth, 404),
-    ("default-wrong-method", Function::Auth, 405),
+    ("default-unknown-path", Function::Auth, 404, 404),
+    ("default-wrong-method", Function::Auth, 405, 405),
 ];
 
 fn fixture(name: &str) -> String {
@@ -28,7 +30,10 @@ fn fixture(name: &str) -> String {
 #[tokio::test]
 async fn every_fixture_gets_the_answer_of_its_function() {
     let app = spawn_app().await;
-    for (name, function, expected) in CASES {
+    let token = app
+        .register("member@example.com", "correct horse battery")
+        .await;
+    for (name, function, anonymous, member) in CASES {
         let router = match function {
             Function::Auth => dispatch_auth::router(app.state.clone()),
             Function::Users => dispatch_users::router(app.state.clone()),
@@ -40,17 +45,26 @@ async fn every_fixture_gets_the_answer_of_its_function() {
         let response = call_event(&router, &fixture(name)).await;
         assert_eq!(
             response.status,
-            StatusCode::from_u16(*expected).unwrap(),
+            StatusCode::from_u16(*anonymous).unwrap(),
             "{name}: {}",
             response.body
         );
-        if *expected != 200 {
+        if *anonymous != 200 {
             assert!(
                 response.body["detail"][0]["msg"].is_string(),
                 "{name}: {}",
                 response.body
             );
         }
+        let mut event: serde_json::Value = serde_json::from_str(&fixture(name)).unwrap();
+        event["headers"]["authorization"] = serde_json::json!(format!("Bearer {token}"));
+        let response = call_event(&router, &event.to_string()).await;
+        assert_eq!(
+            response.status,
+            StatusCode::from_u16(*member).unwrap(),
+            "{name} with a token: {}",
+            response.body
+        );
     }
 }
 
@@ -61,7 +75,7 @@ fn every_fixture_in_events_is_exercised() {
         let name = entry.unwrap().file_name().into_string().unwrap();
         let stem = name.trim_end_matches(".json");
         assert!(
-            CASES.iter().any(|(n, _, _)| *n == stem),
+            CASES.iter().any(|(n, ..)| *n == stem),
             "events/{name} is not replayed by a test"
         );
     }

@@ -1,9 +1,19 @@
 //! The auth route group (`/api/v1/{organization}/auth/…`) and the health check.
 //!
-//! Routes are declared in [`dispatch_shared::routes::ROUTES`]; those this crate does not
-//! implement yet answer 501.
+//! | Route | Module |
+//! |---|---|
+//! | `GET /api/v1/healthcheck` | [`health`] |
+//! | `POST /api/v1/{organization}/auth/login` | [`login`] |
+//! | `POST /api/v1/{organization}/auth/register` | [`register`] |
+//! | `GET /api/v1/{organization}/auth/me`, `GET …/auth/myrole` | [`me`] |
+//! | `GET`/`PUT /api/v1/{organization}/auth/me/settings` | [`settings`] |
 
-mod health;
+pub mod health;
+pub mod login;
+pub mod me;
+pub mod register;
+pub mod settings;
+mod source_ip;
 
 use axum::Router;
 use dispatch_shared::AppState;
@@ -12,11 +22,34 @@ use dispatch_shared::routes::{Function, Method};
 
 /// The handlers of this route group.
 pub fn routes() -> RouteHandlers {
-    RouteHandlers::new(Function::Auth).handle(
-        Method::Get,
-        "/api/v1/healthcheck",
-        health::healthcheck,
-    )
+    RouteHandlers::new(Function::Auth)
+        .handle(Method::Get, "/api/v1/healthcheck", health::healthcheck)
+        .handle(
+            Method::Post,
+            "/api/v1/{organization}/auth/login",
+            login::login,
+        )
+        .handle(
+            Method::Post,
+            "/api/v1/{organization}/auth/register",
+            register::register,
+        )
+        .handle(Method::Get, "/api/v1/{organization}/auth/me", me::me)
+        .handle(
+            Method::Get,
+            "/api/v1/{organization}/auth/myrole",
+            me::my_role,
+        )
+        .handle(
+            Method::Get,
+            "/api/v1/{organization}/auth/me/settings",
+            settings::get_settings,
+        )
+        .handle(
+            Method::Put,
+            "/api/v1/{organization}/auth/me/settings",
+            settings::update_settings,
+        )
 }
 
 /// The router the Lambda serves. Its fallback answers every path outside the route group too,

@@ -4,6 +4,7 @@
 
 pub mod database;
 pub mod server;
+pub mod user;
 
 use clap::{Parser, Subcommand};
 
@@ -24,6 +25,9 @@ pub enum Command {
     /// Run and inspect the API.
     #[command(subcommand)]
     Server(server::ServerCommand),
+    /// Manage users.
+    #[command(subcommand)]
+    User(user::UserCommand),
 }
 
 /// Runs one command.
@@ -32,6 +36,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Database(command) => database::run(command).await,
         Command::Server(command) => server::run(command).await,
+        Command::User(command) => user::run(command).await,
     }
 }
 

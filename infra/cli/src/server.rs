@@ -62,11 +62,15 @@ async fn develop(address: SocketAddr) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("binding {address}"))?;
     println!("Dispatch API on http://{address}/api/v1 (Ctrl-C stops it)");
-    axum::serve(listener, router)
-        .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
-        .await?;
+    // The peer address stands in for API Gateway's source IP (login throttling).
+    axum::serve(
+        listener,
+        router.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
+    .await?;
     Ok(())
 }
 

@@ -1,3 +1,4 @@
 //! Domain operations that more than one caller runs (the API and the admin CLI).
 
 pub mod organizations;
+pub mod users;

@@ -10,7 +10,7 @@ use serde_json::Value;
 use crate::error::{ApiError, ErrorDetail};
 use crate::loc;
 
-/// A request body parsed as JSON into `T`.
+/// A request body parsed as JSON into `T`; as a response, `T` serialised as JSON.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Json<T>(pub T);
 
@@ -41,6 +41,12 @@ where
             .await
             .map_err(|_| ApiError::PayloadTooLarge)?;
         parse_json_body(&bytes).map(Json)
+    }
+}
+
+impl<T: serde::Serialize> axum::response::IntoResponse for Json<T> {
+    fn into_response(self) -> axum::response::Response {
+        axum::Json(self.0).into_response()
     }
 }
 

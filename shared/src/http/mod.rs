@@ -7,7 +7,10 @@ mod middleware;
 use std::collections::BTreeMap;
 
 use axum::Router;
+use axum::extract::{Request, State};
 use axum::handler::Handler;
+use axum::middleware::{Next, from_fn_with_state};
+use axum::response::IntoResponse;
 use axum::routing::{MethodFilter, MethodRouter, on};
 
 pub use json::{Json, parse_json_body};
@@ -100,15 +103,17 @@ pub fn app(groups: Vec<RouteHandlers>, state: AppState) -> Result<Router, RouteT
                 });
             }
             registered.push((method, path));
-            add(&mut by_path, path, method_router);
+            let route = crate::routes::find_exact(method, path).expect("listed above");
+            add(&mut by_path, path, guarded(route, &state, method_router));
         }
     }
     for route in ROUTES.iter().filter(|r| functions.contains(&r.function)) {
         if !registered.contains(&(route.method, route.path)) {
+            let method_router = on(method_filter(route.method), pending(route));
             add(
                 &mut by_path,
                 route.path,
-                on(method_filter(route.method), pending(route)),
+                guarded(route, &state, method_router),
             );
         }
     }
@@ -135,6 +140,30 @@ fn add(
         None => new,
     };
     by_path.insert(path, merged);
+}
+
+/// Puts the permission layer in front of a route's handler: it decides from the route-table
+/// entry and hands the resolved [`crate::permissions::Caller`] to the handler.
+fn guarded(
+    route: &'static Route,
+    state: &AppState,
+    method_router: MethodRouter<AppState>,
+) -> MethodRouter<AppState> {
+    method_router.layer(from_fn_with_state(
+        state.clone(),
+        move |State(state): State<AppState>, request: Request, next: Next| async move {
+            let (mut parts, body) = request.into_parts();
+            match crate::permissions::authorize(route, &state, &parts).await {
+                Ok(caller) => {
+                    if let Some(caller) = caller {
+                        parts.extensions.insert(caller);
+                    }
+                    next.run(Request::from_parts(parts, body)).await
+                }
+                Err(error) => error.into_response(),
+            }
+        },
+    ))
 }
 
 /// The handler of a route whose capability has not landed yet: 501 in Dispatch's shape.

@@ -1,9 +1,13 @@
 //! The domain model: validated value types and the records stored in the table.
 
+pub mod email;
 pub mod organization;
 pub mod project;
 pub mod types;
+pub mod user;
 
+pub use email::EmailAddress;
 pub use organization::{Organization, OrganizationSlug, slugify};
 pub use project::Project;
 pub use types::{Invalid, NameStr, PrimaryKey};
+pub use user::{Membership, ProjectLink, Role, User, UserSettings};

@@ -76,6 +76,9 @@ pub struct Organization {
     pub banner_enabled: bool,
     pub banner_color: Option<String>,
     pub banner_text: Option<String>,
+    /// The project new members are linked to (Dispatch's "default project" of the organization).
+    #[serde(default)]
+    pub default_project_id: Option<i32>,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
     pub version: u64,

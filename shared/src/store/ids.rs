@@ -43,11 +43,18 @@ impl IdKind {
 /// The largest id Dispatch accepts (`PrimaryKey` is `0 < id < 2147483647`).
 pub const MAX_ID: i64 = i32::MAX as i64 - 1;
 
+/// The ids `next..=last` of a reserved block that are still free (none when `next > last`).
+#[derive(Debug, Clone, Copy, Default)]
+struct Block {
+    next: i64,
+    last: i64,
+}
+
 /// Ids reserved by this process and not handed out yet, per kind.
 #[derive(Debug)]
 pub struct IdAllocator {
     block_size: i64,
-    reserved: Mutex<HashMap<IdKind, RangeInclusive<i64>>>,
+    reserved: Mutex<HashMap<IdKind, Block>>,
 }
 
 impl IdAllocator {
@@ -65,12 +72,16 @@ impl Store {
     /// good: gaps are harmless, reuse is not.
     pub async fn next_id(&self, kind: IdKind) -> Result<i32, StoreError> {
         let mut reserved = self.ids().reserved.lock().await;
-        let range = reserved.entry(kind).or_insert(1..=0);
-        if range.is_empty() {
-            *range = self.reserve_block(kind, self.ids().block_size).await?;
+        let block = reserved.entry(kind).or_default();
+        if block.next == 0 || block.next > block.last {
+            let range = self.reserve_block(kind, self.ids().block_size).await?;
+            *block = Block {
+                next: *range.start(),
+                last: *range.end(),
+            };
         }
-        let id = *range.start();
-        *range = (id + 1)..=*range.end();
+        let id = block.next;
+        block.next += 1;
         i32::try_from(id).map_err(|_| StoreError::IdsExhausted(kind.as_str()))
     }
 

@@ -167,9 +167,14 @@ pub fn mfa_challenge(challenge_id: &str) -> Key {
     Key::new(format!("MFA#{challenge_id}"), "MFA")
 }
 
-/// A failed-login counter for one subject (`EMAIL#…` or `IP#…`) in one time window.
-pub fn login_throttle(subject: &str, window: i64) -> Key {
-    Key::new(format!("THROTTLE#{subject}"), format!("WINDOW#{window}"))
+/// The recent failed (or in-flight) logins of one account.
+pub fn login_throttle_account(email: &str) -> Key {
+    Key::new(format!("THROTTLE#EMAIL#{email}"), "LOGIN")
+}
+
+/// The failed-login counter of one source IP in one hour-long window.
+pub fn login_throttle_ip(ip: &str, window: i64) -> Key {
+    Key::new(format!("THROTTLE#IP#{ip}"), format!("WINDOW#{window}"))
 }
 
 /// GSI1 partition of a user: their memberships (`ORG#<slug>`) and project links

@@ -35,7 +35,8 @@
 //! | Plugin instance | `ORG#<slug>` | `INSTANCE#<id>` | `ORG#<slug>#PROJECT#<pid>#INSTANCES` / `<type>#<plugin slug>` | `ORG#<slug>#INSTANCES` / plugin slug | instance by id within its org; a project's instances (gsi1), with plugin type / slug / title copied in for filters; instances by `Plugin.slug` (list1) |
 //! | Active instance guard | `ORG#<slug>` | `ACTIVE#<pid>#<type>` | | | the single enabled instance of a type in a project, enforced in the enabling transaction |
 //! | MFA challenge | `MFA#<uuid>` | `MFA` | | | challenge by UUID |
-//! | Login throttle | `THROTTLE#EMAIL#<email>` / `THROTTLE#IP#<ip>` | `WINDOW#<n>` | | | failed-login counters; `ttl` set, and checked in code |
+//! | Account login throttle | `THROTTLE#EMAIL#<email>` | `LOGIN` | | | the account's failed or in-flight logins of the last hour (a map of attempt → time, checked in code; `ttl` cleans up) |
+//! | IP login throttle | `THROTTLE#IP#<ip>` | `WINDOW#<hour>` | | | failed logins per source IP and hour (`ttl` cleans up; the window is chosen in code) |
 //!
 //! The authorization check of a `/{org}/…` request is one `BatchGetItem` of `ORG#<slug>/ORG`,
 //! `ORG#<slug>/MEMBER#<uid>` and `USER#<uid>/USER`: slugs and emails never change, and the
@@ -53,6 +54,7 @@ pub mod expression;
 pub mod ids;
 pub mod item;
 pub mod keys;
+pub mod query;
 pub mod schema;
 pub mod transaction;
 
@@ -68,6 +70,7 @@ pub use expression::Expression;
 pub use ids::{IdAllocator, IdKind};
 pub use item::{Attributes, Item, from_attributes, key_attributes};
 pub use keys::Key;
+pub use query::Source;
 pub use transaction::Transaction;
 
 /// How many ids a process reserves per counter update.
@@ -127,12 +130,31 @@ impl Store {
             .transpose()
     }
 
-    /// Reads up to 100 items in one round trip (strongly consistent), in the order of `keys`;
-    /// absent items are `None`. Unprocessed keys are fetched again.
+    /// Reads items (strongly consistent), in the order of `keys`; absent items are `None`.
+    /// Up to 100 keys cost one round trip; unprocessed keys are fetched again.
     pub async fn batch_get(&self, keys: &[Key]) -> Result<Vec<Option<Attributes>>, StoreError> {
+        let mut unique: Vec<Key> = keys.to_vec();
+        unique.sort();
+        unique.dedup();
+        let mut found: Vec<Attributes> = Vec::with_capacity(unique.len());
+        // BatchGetItem takes at most 100 keys per request.
+        for chunk in unique.chunks(100) {
+            found.extend(self.batch_get_chunk(chunk).await?);
+        }
+        Ok(keys
+            .iter()
+            .map(|key| {
+                found
+                    .iter()
+                    .find(|item| key_from_attributes(item) == *key)
+                    .cloned()
+            })
+            .collect())
+    }
+
+    async fn batch_get_chunk(&self, keys: &[Key]) -> Result<Vec<Attributes>, StoreError> {
         let mut found: Vec<Attributes> = Vec::with_capacity(keys.len());
         let mut pending: Vec<Key> = keys.to_vec();
-        pending.dedup();
         let mut rounds = 0;
         while !pending.is_empty() {
             rounds += 1;
@@ -165,15 +187,7 @@ impl Store {
                 tokio::time::sleep(std::time::Duration::from_millis(20 * rounds)).await;
             }
         }
-        Ok(keys
-            .iter()
-            .map(|key| {
-                found
-                    .iter()
-                    .find(|item| key_from_attributes(item) == *key)
-                    .cloned()
-            })
-            .collect())
+        Ok(found)
     }
 }
 

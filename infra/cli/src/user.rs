@@ -1,0 +1,181 @@
+//! `dispatch user …`: create users, make someone an Owner, reset a password.
+//!
+//! Passwords come from `--password` or a hidden prompt asked twice; they follow the same policy
+//! as the API. Errors are one line and a non-zero exit code.
+
+use anyhow::{Context, bail};
+use clap::{Subcommand, ValueEnum};
+use dispatch_shared::auth::{Password, Passwords};
+use dispatch_shared::domain::users;
+use dispatch_shared::model::{EmailAddress, Organization, Role};
+use dispatch_shared::store::Store;
+
+/// The four organization roles, as the CLI accepts them.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+#[value(rename_all = "PascalCase")]
+pub enum RoleArg {
+    Owner,
+    Manager,
+    Admin,
+    Member,
+}
+
+impl From<RoleArg> for Role {
+    fn from(role: RoleArg) -> Self {
+        match role {
+            RoleArg::Owner => Role::Owner,
+            RoleArg::Manager => Role::Manager,
+            RoleArg::Admin => Role::Admin,
+            RoleArg::Member => Role::Member,
+        }
+    }
+}
+
+/// `dispatch user` subcommands (Dispatch's names and options).
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Create a user with ROLE in organization ORG (a slug).
+    Register {
+        email: String,
+        #[arg(short = 'o', long = "organization")]
+        organization: String,
+        #[arg(short = 'r', long = "role", value_enum)]
+        role: RoleArg,
+        /// The password; asked twice on the terminal when absent.
+        #[arg(long)]
+        password: Option<String>,
+    },
+    /// Set a user's role in ORG, adding them to ORG when they are not a member yet (the way to
+    /// make an organization's first Owner).
+    Update {
+        email: String,
+        #[arg(short = 'o', long = "organization")]
+        organization: String,
+        #[arg(short = 'r', long = "role", value_enum)]
+        role: RoleArg,
+    },
+    /// Set a user's password (revokes their existing tokens).
+    Reset {
+        email: String,
+        /// The new password; asked twice on the terminal when absent.
+        #[arg(long)]
+        password: Option<String>,
+    },
+}
+
+/// Runs a `user` subcommand against `store`; `prompt` supplies a password when none was given.
+pub async fn run_with(
+    store: &Store,
+    command: UserCommand,
+    prompt: impl Fn() -> anyhow::Result<String>,
+) -> anyhow::Result<String> {
+    let passwords = Passwords::default();
+    match command {
+        UserCommand::Register {
+            email,
+            organization,
+            role,
+            password,
+        } => {
+            let email = parse_email(&email)?;
+            let org = organization_by_slug(store, &organization).await?;
+            let password = password_from(password, &prompt)?;
+            if users::find_by_email(store, email.as_str())
+                .await
+                .map_err(api)?
+                .is_some()
+            {
+                bail!("User already exists. Email: {email}");
+            }
+            let hash = passwords.hash(&password).await.map_err(api)?;
+            users::create(store, &email, hash, &[(org, role.into())])
+                .await
+                .map_err(api)?;
+            Ok("User registered successfully.".into())
+        }
+        UserCommand::Update {
+            email,
+            organization,
+            role,
+        } => {
+            let user = user_by_email(store, &email).await?;
+            let org = organization_by_slug(store, &organization).await?;
+            users::set_role(store, &org, &user, role.into())
+                .await
+                .map_err(api)?;
+            Ok("User successfully updated.".into())
+        }
+        UserCommand::Reset { email, password } => {
+            let user = user_by_email(store, &email).await?;
+            let password = password_from(password, &prompt)?;
+            let hash = passwords.hash(&password).await.map_err(api)?;
+            users::set_password(store, user.id, &hash)
+                .await
+                .map_err(api)?;
+            Ok("User password successfully updated.".into())
+        }
+    }
+}
+
+/// Runs a `user` subcommand against the table of `DISPATCH_TABLE_NAME`.
+pub async fn run(command: UserCommand) -> anyhow::Result<()> {
+    let store = Store::new(crate::dynamodb_client().await, crate::table_from_env()?);
+    let message = run_with(&store, command, prompt_twice).await?;
+    println!("{message}");
+    Ok(())
+}
+
+fn prompt_twice() -> anyhow::Result<String> {
+    let first = rpassword::prompt_password("Password: ").context("reading the password")?;
+    let second =
+        rpassword::prompt_password("Repeat for confirmation: ").context("reading the password")?;
+    if first != second {
+        bail!("the two passwords do not match");
+    }
+    Ok(first)
+}
+
+fn password_from(
+    given: Option<String>,
+    prompt: &impl Fn() -> anyhow::Result<String>,
+) -> anyhow::Result<Password> {
+    let raw = match given {
+        Some(password) => password,
+        None => prompt()?,
+    };
+    Password::parse(&raw).map_err(|invalid| {
+        anyhow::anyhow!(invalid.msg.trim_start_matches("Value error, ").to_owned())
+    })
+}
+
+fn parse_email(raw: &str) -> anyhow::Result<EmailAddress> {
+    EmailAddress::parse(raw).map_err(|invalid| anyhow::anyhow!(invalid.msg))
+}
+
+async fn user_by_email(store: &Store, raw: &str) -> anyhow::Result<dispatch_shared::model::User> {
+    let email = parse_email(raw)?;
+    users::find_by_email(store, email.as_str())
+        .await
+        .map_err(api)?
+        .ok_or_else(|| anyhow::anyhow!("No user found. Email: {email}"))
+}
+
+async fn organization_by_slug(store: &Store, slug: &str) -> anyhow::Result<Organization> {
+    users::organization(store, slug)
+        .await
+        .map_err(api)?
+        .ok_or_else(|| anyhow::anyhow!("No organization found. Slug: {slug}"))
+}
+
+fn api(error: dispatch_shared::ApiError) -> anyhow::Error {
+    match error {
+        dispatch_shared::ApiError::Internal(e) => e,
+        other => anyhow::anyhow!(
+            other
+                .details()
+                .first()
+                .map(|d| d.msg.clone())
+                .unwrap_or_default()
+        ),
+    }
+}

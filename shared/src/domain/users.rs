@@ -1,0 +1,327 @@
+//! Creating users and adding them to organizations: registration, auto-provisioning, the admin
+//! CLI and (later) `POST /users` all come through here, so every user gets the same items.
+
+use aws_sdk_dynamodb::types::AttributeValue;
+
+use crate::error::{ApiError, OnCondition};
+use crate::loc;
+use crate::model::{EmailAddress, Membership, Organization, ProjectLink, Role, User, UserSettings};
+use crate::store::keys::{self, collection, sort_value};
+use crate::store::{Expression, IdKind, Item, Store, StoreError, Transaction, from_attributes};
+use crate::time::Timestamp;
+
+const EMAIL_TAKEN: &str = "email";
+
+/// How a user is stored.
+pub fn user_item(user: &User) -> Result<Item, StoreError> {
+    Item::new(&keys::user(user.id), "User", user)
+}
+
+/// How a membership is stored: in the organization's partition, listed by email, and under the
+/// user in GSI1.
+pub fn membership_item(membership: &Membership) -> Result<Item, StoreError> {
+    let slug = &membership.organization_slug;
+    Ok(Item::new(
+        &keys::membership(slug, membership.user_id),
+        "Membership",
+        membership,
+    )?
+    .with_gsi1(
+        keys::user_inverse(membership.user_id),
+        keys::org_partition(slug),
+    )
+    .in_list(
+        collection::members(slug),
+        &[sort_value(&membership.email, membership.user_id)],
+    ))
+}
+
+/// How a project link is stored: in the project's partition, and under the user in GSI1.
+pub fn project_link_item(link: &ProjectLink) -> Result<Item, StoreError> {
+    Ok(Item::new(
+        &keys::user_project_link(&link.organization_slug, link.project_id, link.user_id),
+        "ProjectLink",
+        link,
+    )?
+    .with_gsi1(
+        keys::user_inverse(link.user_id),
+        format!("PROJECT#{}#{}", link.organization_slug, link.project_id),
+    ))
+}
+
+/// Adds to `tx` what makes `user` a member of `org` with `role`: the membership, a default link
+/// to the organization's default project, and the member count (conditional on the
+/// organization still existing).
+pub fn add_membership(
+    tx: &mut Transaction,
+    org: &Organization,
+    user: &User,
+    role: Role,
+    now: Timestamp,
+) -> Result<(), StoreError> {
+    let membership = Membership {
+        user_id: user.id,
+        email: user.email.clone(),
+        organization_id: org.id,
+        organization_slug: org.slug.clone(),
+        role,
+        created_at: now,
+        updated_at: now,
+        version: 1,
+    };
+    tx.put_new(membership_item(&membership)?, "membership")?;
+    if let Some(project_id) = org.default_project_id {
+        let link = ProjectLink {
+            user_id: user.id,
+            project_id,
+            organization_slug: org.slug.clone(),
+            default: true,
+            role: Role::Member.as_str().into(),
+            created_at: now,
+            updated_at: now,
+            version: 1,
+        };
+        tx.put_new(project_link_item(&link)?, "project_link")?;
+    }
+    tx.update(
+        keys::organization(&org.slug),
+        Expression::new("ADD #members :one")
+            .name("#members", "member_count")
+            .value(":one", AttributeValue::N("1".into())),
+        Some(Expression::item_present()),
+        Some("organization"),
+    )?;
+    Ok(())
+}
+
+/// Creates a user (email guard, user item) and their memberships, in one transaction.
+/// A taken email is Dispatch's 422 "A user with this email already exists.".
+pub async fn create(
+    store: &Store,
+    email: &EmailAddress,
+    password_hash: String,
+    memberships: &[(Organization, Role)],
+) -> Result<User, ApiError> {
+    let now = Timestamp::now();
+    let user = User {
+        id: store.next_id(IdKind::User).await?,
+        email: email.as_str().to_owned(),
+        password_hash,
+        token_version: 0,
+        experimental_features: false,
+        settings: UserSettings::default(),
+        created_at: now,
+        updated_at: now,
+        version: 1,
+    };
+    let mut tx = Transaction::new();
+    tx.put_new(
+        Item::bare(&keys::email_guard(&user.email), "EmailGuard")
+            .with_number("user_id", i64::from(user.id)),
+        EMAIL_TAKEN,
+    )?;
+    tx.put_new(user_item(&user)?, "user")?;
+    for (org, role) in memberships {
+        add_membership(&mut tx, org, &user, *role, now)?;
+    }
+    store
+        .transact(tx)
+        .await
+        .on_condition(EMAIL_TAKEN, email_taken)?;
+    Ok(user)
+}
+
+/// Dispatch's answer to a taken email (422, on `email`).
+pub fn email_taken() -> ApiError {
+    ApiError::validation(
+        "A user with this email already exists.",
+        loc!["email"],
+        "value_error",
+    )
+}
+
+/// The user with this email, if any (two consistent reads: the guard, then the user).
+pub async fn find_by_email(store: &Store, email: &str) -> Result<Option<User>, ApiError> {
+    let Some(guard) = store.get_attributes(&keys::email_guard(email)).await? else {
+        return Ok(None);
+    };
+    let Some(user_id) = crate::store::item::number_attribute(&guard, "user_id") else {
+        return Ok(None);
+    };
+    Ok(store.get(&keys::user(user_id as i32)).await?)
+}
+
+/// Reads an organization by slug.
+pub async fn organization(store: &Store, slug: &str) -> Result<Option<Organization>, ApiError> {
+    Ok(store
+        .get_attributes(&keys::organization(slug))
+        .await?
+        .map(from_attributes)
+        .transpose()?)
+}
+
+/// The organizations (with role Member) a self-registered or auto-provisioned user joins, per
+/// the `DISPATCH_AUTO_JOIN_ORGANIZATIONS` setting; organizations that do not exist are skipped.
+pub async fn auto_join_organizations(
+    state: &crate::state::AppState,
+    url_slug: &str,
+) -> Result<Vec<(Organization, Role)>, ApiError> {
+    let slugs = state.config().auto_join.slugs(url_slug);
+    let keys: Vec<_> = slugs.iter().map(|s| keys::organization(s)).collect();
+    let found = state.store().batch_get(&keys).await?;
+    let mut organizations = Vec::new();
+    for (slug, item) in slugs.iter().zip(found) {
+        match item {
+            Some(item) => {
+                organizations.push((from_attributes::<Organization>(item)?, Role::Member))
+            }
+            None => tracing::warn!(
+                slug = *slug,
+                "auto-join organization does not exist; skipped"
+            ),
+        }
+    }
+    Ok(organizations)
+}
+
+/// The user's project links in organization `slug`, joined with the projects (Dispatch's
+/// `projects` of `/auth/me` and of the login response).
+pub async fn projects_in(
+    store: &Store,
+    user_id: i32,
+    slug: &str,
+) -> Result<Vec<crate::views::UserProject>, ApiError> {
+    let links: Vec<ProjectLink> = store
+        .query_prefix(
+            crate::store::Source::Index(crate::store::schema::GSI1),
+            &keys::user_inverse(user_id),
+            &format!("PROJECT#{slug}#"),
+        )
+        .await?
+        .into_iter()
+        .map(from_attributes)
+        .collect::<Result<_, _>>()?;
+    let project_keys: Vec<_> = links
+        .iter()
+        .map(|l| keys::project(slug, l.project_id))
+        .collect();
+    let projects: Vec<crate::model::Project> = store
+        .batch_get(&project_keys)
+        .await?
+        .into_iter()
+        .flatten()
+        .map(from_attributes)
+        .collect::<Result<_, _>>()?;
+    Ok(crate::views::user_projects(&links, &projects))
+}
+
+/// Every organization the user belongs to, with their role there.
+pub async fn memberships_of(
+    store: &Store,
+    user_id: i32,
+) -> Result<Vec<(Organization, Membership)>, ApiError> {
+    let memberships: Vec<Membership> = store
+        .query_prefix(
+            crate::store::Source::Index(crate::store::schema::GSI1),
+            &keys::user_inverse(user_id),
+            "ORG#",
+        )
+        .await?
+        .into_iter()
+        .map(from_attributes)
+        .collect::<Result<_, _>>()?;
+    let org_keys: Vec<_> = memberships
+        .iter()
+        .map(|m| keys::organization(&m.organization_slug))
+        .collect();
+    let organizations = store.batch_get(&org_keys).await?;
+    let mut pairs = Vec::new();
+    for (membership, org) in memberships.into_iter().zip(organizations) {
+        if let Some(org) = org {
+            pairs.push((from_attributes(org)?, membership));
+        }
+    }
+    Ok(pairs)
+}
+
+/// Gives `user` the role `role` in `org`, creating the membership (with a link to the default
+/// project) when there is none (Q-U6). Versioned; retried on a concurrent change.
+pub async fn set_role(
+    store: &Store,
+    org: &Organization,
+    user: &User,
+    role: Role,
+) -> Result<(), ApiError> {
+    crate::store::retry_on_version_conflict(|| async {
+        let key = keys::membership(&org.slug, user.id);
+        let now = Timestamp::now();
+        let mut tx = Transaction::new();
+        match store.get::<Membership>(&key).await? {
+            Some(mut membership) => {
+                if membership.role == role {
+                    return Ok(());
+                }
+                let expected = membership.version;
+                membership.role = role;
+                membership.version += 1;
+                membership.updated_at = now;
+                tx.put_versioned(membership_item(&membership)?, expected)?;
+            }
+            None => add_membership(&mut tx, org, user, role, now)?,
+        }
+        store
+            .transact(tx)
+            .await
+            // A concurrent request added the membership first: read it again.
+            .map_err(|e| match e {
+                StoreError::ConditionFailed { label } if label == "membership" => {
+                    StoreError::VersionConflict
+                }
+                other => other,
+            })?;
+        Ok::<_, ApiError>(())
+    })
+    .await
+}
+
+/// Applies `change` to the stored user and writes it back under a version check, re-reading
+/// and re-applying on a concurrent change. `change` returns `false` when there is nothing to
+/// write.
+pub async fn update_user(
+    store: &Store,
+    user_id: i32,
+    change: impl Fn(&mut User) -> bool,
+) -> Result<User, ApiError> {
+    crate::store::retry_on_version_conflict(|| async {
+        let mut user: User = store
+            .get(&keys::user(user_id))
+            .await?
+            .ok_or_else(|| ApiError::NotFound("A user with this id does not exist.".into()))?;
+        if !change(&mut user) {
+            return Ok(user);
+        }
+        let expected = user.version;
+        user.version += 1;
+        user.updated_at = Timestamp::now();
+        let mut tx = Transaction::new();
+        tx.put_versioned(user_item(&user)?, expected)?;
+        store.transact(tx).await?;
+        Ok::<_, ApiError>(user)
+    })
+    .await
+}
+
+/// Replaces the user's password hash and bumps their token version, which revokes every token
+/// issued before.
+pub async fn set_password(
+    store: &Store,
+    user_id: i32,
+    password_hash: &str,
+) -> Result<User, ApiError> {
+    update_user(store, user_id, |user| {
+        user.password_hash = password_hash.to_owned();
+        user.token_version += 1;
+        true
+    })
+    .await
+}

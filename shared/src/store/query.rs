@@ -1,0 +1,67 @@
+//! Queries of one partition (of the table or of an index), following `LastEvaluatedKey`.
+
+use aws_sdk_dynamodb::types::AttributeValue;
+
+use super::item::Attributes;
+use super::keys::attr;
+use super::schema::IndexSpec;
+use super::{Store, StoreError};
+
+/// Where to look: the table's own partition key, or an index.
+#[derive(Debug, Clone, Copy)]
+pub enum Source {
+    Table,
+    Index(IndexSpec),
+}
+
+impl Source {
+    fn keys(self) -> (&'static str, &'static str, Option<&'static str>) {
+        match self {
+            Source::Table => (attr::PK, attr::SK, None),
+            Source::Index(index) => (index.partition_key, index.sort_key, Some(index.name)),
+        }
+    }
+}
+
+impl Store {
+    /// Every item of partition `pk` in `source` whose sort key starts with `prefix` (all of the
+    /// partition for an empty prefix), in sort-key order. Meant for small collections (a
+    /// user's memberships, a project's items); lists use the list layer instead.
+    pub async fn query_prefix(
+        &self,
+        source: Source,
+        pk: &str,
+        prefix: &str,
+    ) -> Result<Vec<Attributes>, StoreError> {
+        let (pk_name, sk_name, index) = source.keys();
+        let mut items = Vec::new();
+        let mut start = None;
+        loop {
+            let mut request = self
+                .client()
+                .query()
+                .table_name(self.table())
+                .set_index_name(index.map(str::to_owned))
+                .expression_attribute_names("#pk", pk_name)
+                .expression_attribute_values(":pk", AttributeValue::S(pk.to_owned()))
+                .set_exclusive_start_key(start);
+            request = if prefix.is_empty() {
+                request.key_condition_expression("#pk = :pk")
+            } else {
+                request
+                    .key_condition_expression("#pk = :pk AND begins_with(#sk, :prefix)")
+                    .expression_attribute_names("#sk", sk_name)
+                    .expression_attribute_values(":prefix", AttributeValue::S(prefix.to_owned()))
+            };
+            if index.is_none() {
+                request = request.consistent_read(true);
+            }
+            let page = request.send().await.map_err(StoreError::from_sdk)?;
+            items.extend(page.items.unwrap_or_default());
+            start = page.last_evaluated_key;
+            if start.is_none() {
+                return Ok(items);
+            }
+        }
+    }
+}
