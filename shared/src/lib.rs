@@ -7,6 +7,7 @@
 //! - [`store`]: the DynamoDB single-table store (key design, transactions, ids, versions).
 //! - [`model`], [`domain`]: validated types, stored records and operations shared by callers.
 //! - [`auth`], [`permissions`]: passwords, tokens, login throttling; who may call each route.
+//! - [`list`]: search, filter, sort and pagination for every list endpoint.
 //! - [`views`]: response bodies in Dispatch's shapes.
 //! - [`config`], [`secrets`], [`state`], [`telemetry`]: cold-start plumbing.
 
@@ -15,6 +16,7 @@ pub mod config;
 pub mod domain;
 pub mod error;
 pub mod http;
+pub mod list;
 pub mod model;
 pub mod permissions;
 pub mod routes;

@@ -13,6 +13,11 @@ const CASES: &[(&str, Function, u16, u16)] = &[
     // The fixture's user does not exist: Dispatch's bad-credentials 422.
     ("auth-login", Function::Auth, 422, 422),
     ("auth-me", Function::Auth, 401, 200),
+    // Registration needs no token; the second replay finds the email taken.
+    ("auth-register", Function::Auth, 200, 422),
+    ("auth-myrole", Function::Auth, 401, 200),
+    ("auth-settings-get", Function::Auth, 401, 200),
+    ("auth-settings-put", Function::Auth, 401, 200),
     ("users-list", Function::Users, 401, 501),
     ("organizations-list", Function::Organizations, 401, 501),
     ("projects-get", Function::Projects, 401, 501),

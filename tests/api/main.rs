@@ -5,9 +5,12 @@ mod helpers;
 
 mod auth;
 mod cli;
+mod counters;
 mod errors;
 mod lambda_events;
+mod list;
 mod organizations;
+mod permissions;
 mod route_table;
 mod secrets;
 mod store;

@@ -65,3 +65,54 @@ impl Store {
         }
     }
 }
+
+/// One page of keys from a keys-only list index, with what it cost.
+#[derive(Debug, Clone, Default)]
+pub struct KeyPage {
+    /// Keys in index order: `pk`, `sk`, and the index's own key attributes.
+    pub keys: Vec<Attributes>,
+    /// Where DynamoDB stopped, if it did.
+    pub last_evaluated: Option<Attributes>,
+    /// Items DynamoDB read (`ScannedCount`).
+    pub scanned: i64,
+    /// Read capacity consumed.
+    pub capacity: f64,
+}
+
+impl Store {
+    /// Reads up to `limit` keys of partition `pk` of a list index, after `start` (exclusive),
+    /// ascending or descending.
+    pub async fn query_keys(
+        &self,
+        index: IndexSpec,
+        pk: &str,
+        start: Option<Attributes>,
+        limit: usize,
+        ascending: bool,
+    ) -> Result<KeyPage, StoreError> {
+        let output = self
+            .client()
+            .query()
+            .table_name(self.table())
+            .index_name(index.name)
+            .key_condition_expression("#pk = :pk")
+            .expression_attribute_names("#pk", index.partition_key)
+            .expression_attribute_values(":pk", AttributeValue::S(pk.to_owned()))
+            .set_exclusive_start_key(start)
+            .limit(limit.clamp(1, 1_000) as i32)
+            .scan_index_forward(ascending)
+            .return_consumed_capacity(aws_sdk_dynamodb::types::ReturnConsumedCapacity::Total)
+            .send()
+            .await
+            .map_err(StoreError::from_sdk)?;
+        Ok(KeyPage {
+            scanned: i64::from(output.scanned_count),
+            capacity: output
+                .consumed_capacity()
+                .and_then(|c| c.capacity_units())
+                .unwrap_or(0.0),
+            last_evaluated: output.last_evaluated_key,
+            keys: output.items.unwrap_or_default(),
+        })
+    }
+}

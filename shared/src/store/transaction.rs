@@ -204,7 +204,11 @@ fn with_table(action: TransactWriteItem, table: &str) -> TransactWriteItem {
 }
 
 /// How often a transaction that lost to a concurrent one (`TransactionConflict`) is retried.
-const CONFLICT_RETRIES: u32 = 3;
+/// Counters (an organization's member or project count) make concurrent creations in one
+/// organization collide; full-jitter backoff spreads them out so that they all land.
+const CONFLICT_RETRIES: u32 = 10;
+/// Backoff cap between conflict retries.
+const CONFLICT_BACKOFF_CAP_MS: u64 = 200;
 
 impl Store {
     /// Runs a transaction: every action happens, or none.
@@ -255,7 +259,8 @@ impl Store {
             }
             if codes.contains(&"TransactionConflict") && attempt < CONFLICT_RETRIES {
                 attempt += 1;
-                tokio::time::sleep(Duration::from_millis(10 * 2u64.pow(attempt))).await;
+                let ceiling = (5 * 2u64.pow(attempt)).min(CONFLICT_BACKOFF_CAP_MS);
+                tokio::time::sleep(Duration::from_millis(rand::random_range(1..=ceiling))).await;
                 continue;
             }
             if codes.contains(&"TransactionConflict") {

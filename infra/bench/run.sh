@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# Reproduces the figures of BENCHMARKS.md for the functions' binaries:
+#   - cold start: exec of the release bootstrap to its first response, through a minimal Lambda
+#     Runtime API on loopback (infra/bench/runtime_api.py), secret fetch and table check included;
+#   - login medians (correct password, wrong password, unknown email) next to a bare argon2id
+#     hash and verification;
+#   - peak RSS (VmHWM) of each function after its invocations.
+# Runs against the local stack (test profile). Prints one JSON object per measurement.
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+cd "$root"
+stack=infra/local/stack.sh
+work="$(mktemp -d)"
+started_stack=0
+if ! { [ -f infra/local/.run/test/dynamodb.pid ] && kill -0 "$(cat infra/local/.run/test/dynamodb.pid)" 2>/dev/null; }; then
+  started_stack=1
+fi
+cleanup() { rm -rf "$work"; if [ "$started_stack" = 1 ]; then "$stack" stop test; fi; }
+trap cleanup EXIT
+
+"$stack" start test >&2
+eval "$("$stack" env test)"
+cargo build --quiet --release -p dispatch-auth -p dispatch-users -p dispatch-organizations \
+  -p dispatch-projects -p dispatch-plugins -p dispatch-cli >&2
+cargo run --quiet --release -p dispatch-shared --example argon2_baseline
+
+export DISPATCH_TABLE_NAME="bench-$(date +%s)"
+export DISPATCH_JWT_SECRET_ID="bench/jwt" DISPATCH_CURSOR_SECRET_ID="bench/cursor"
+infra/local/.tools/moto/bin/python infra/local/ensure_secrets.py "$AWS_ENDPOINT_URL_SECRETS_MANAGER" \
+  "$DISPATCH_JWT_SECRET_ID" "$DISPATCH_CURSOR_SECRET_ID" 2>/dev/null
+target/release/dispatch database init --yes >/dev/null
+password="correct horse battery"
+target/release/dispatch user register bench@example.com -o default -r Member --password "$password" >/dev/null
+
+# Events: the fixtures of events/, with login bodies for the three login cases.
+python3 - "$work" "$password" <<'PY'
+import json, sys
+work, password = sys.argv[1], sys.argv[2]
+login = json.load(open("events/auth-login.json"))
+def save(name, email, pw):
+    event = dict(login, body=json.dumps({"email": email, "password": pw}))
+    event["headers"] = dict(login["headers"], **{"content-length": str(len(event["body"]))})
+    json.dump(event, open(f"{work}/{name}.json", "w"))
+save("login-ok", "bench@example.com", password)
+save("login-wrong", "bench@example.com", "wrong password!!")
+save("login-unknown", "nobody@example.com", "wrong password!!")
+PY
+
+median() { python3 -c 'import json,sys,statistics; d=json.load(sys.stdin)["durations_ms"][1:]; print(round(statistics.median(d),2))'; }
+runs=31
+events() { for _ in $(seq 1 "$runs"); do echo "$work/$1.json"; done; }
+
+# Auth: cold start on the health check, then one login to get a token for the other functions.
+RUNTIME_API_LAST_BODY="$work/login-body.json" python3 infra/bench/runtime_api.py target/release/dispatch-auth \
+  events/healthcheck.json "$work/login-ok.json" >"$work/auth-cold.json"
+echo "{\"function\":\"auth\",\"cold_start\":$(cat "$work/auth-cold.json")}"
+token=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["token"])' "$work/login-body.json")
+
+for case in login-ok login-wrong login-unknown; do
+  # shellcheck disable=SC2046
+  python3 infra/bench/runtime_api.py target/release/dispatch-auth events/healthcheck.json $(events "$case") >"$work/$case-run.json"
+  echo "{\"function\":\"auth\",\"case\":\"$case\",\"median_ms\":$(median <"$work/$case-run.json"),\"peak_rss_kb\":$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["peak_rss_kb"])' "$work/$case-run.json")}"
+done
+
+# The other functions: cold start and peak RSS over their fixture, with the member's token.
+for function in users organizations projects plugins; do
+  fixture=$(ls events/"$function"-*.json | head -n 1)
+  python3 - "$fixture" "$token" "$work/$function.json" <<'PY'
+import json, sys
+event = json.load(open(sys.argv[1]))
+event["headers"]["authorization"] = "Bearer " + sys.argv[2]
+json.dump(event, open(sys.argv[3], "w"))
+PY
+  # shellcheck disable=SC2046
+  python3 infra/bench/runtime_api.py "target/release/dispatch-$function" $(events "$function") >"$work/$function-run.json"
+  echo "{\"function\":\"$function\",\"run\":$(cat "$work/$function-run.json" | python3 -c 'import json,sys; d=json.load(sys.stdin); d["durations_ms"]=sorted(d["durations_ms"])[len(d["durations_ms"])//2]; d["statuses"]=sorted(set(map(str,d["statuses"]))); print(json.dumps(d))')}"
+done

@@ -1,0 +1,437 @@
+//! Dispatch's filter grammar (spec §6.3), evaluated against the JSON views of a list's items:
+//! leaves `{"model"?, "field", "op"?, "value"?}`, `{"and": […]}`, `{"or": […]}`, `{"not": [one]}`,
+//! and lists (implicit AND); seventeen operators. Values are coerced to the field's type (the UI
+//! sends `"true"` for booleans). Every mistake is a 422 that names it (Dispatch answers 500).
+
+use serde_json::Value;
+
+use crate::error::ApiError;
+use crate::loc;
+
+/// The type of a filterable field, for coercion.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FieldType {
+    Str,
+    Int,
+    Bool,
+}
+
+/// A model a list can filter on: its name, where its fields sit in an item's JSON view (`None`:
+/// at the top; `Some("plugin")`: under `item.plugin`), and its fields.
+#[derive(Debug, Clone, Copy)]
+pub struct ModelFields {
+    pub model: &'static str,
+    pub path: Option<&'static str>,
+    pub fields: &'static [(&'static str, FieldType)],
+}
+
+/// The models of one list; the first is the list's own.
+pub type Schema = [ModelFields];
+
+/// The operators, by their canonical names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Op {
+    Eq,
+    Ne,
+    Gt,
+    Lt,
+    Ge,
+    Le,
+    Like,
+    Ilike,
+    NotIlike,
+    In,
+    NotIn,
+    Any,
+    NotAny,
+    IsNull,
+    IsNotNull,
+}
+
+impl Op {
+    fn parse(raw: &str) -> Option<Self> {
+        Some(match raw {
+            "==" | "eq" => Op::Eq,
+            "!=" | "ne" => Op::Ne,
+            ">" | "gt" => Op::Gt,
+            "<" | "lt" => Op::Lt,
+            ">=" | "ge" => Op::Ge,
+            "<=" | "le" => Op::Le,
+            "like" => Op::Like,
+            "ilike" => Op::Ilike,
+            "not_ilike" => Op::NotIlike,
+            "in" => Op::In,
+            "not_in" => Op::NotIn,
+            "any" => Op::Any,
+            "not_any" => Op::NotAny,
+            "is_null" => Op::IsNull,
+            "is_not_null" => Op::IsNotNull,
+            _ => return None,
+        })
+    }
+}
+
+/// A parsed filter.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Filter {
+    All(Vec<Filter>),
+    Any(Vec<Filter>),
+    Not(Box<Filter>),
+    Leaf {
+        path: Option<&'static str>,
+        field: String,
+        kind: FieldType,
+        op: Op,
+        value: Value,
+    },
+}
+
+fn bad(message: impl Into<String>) -> ApiError {
+    ApiError::validation(message, loc!["query", "filter"], "value_error")
+}
+
+/// Parses a filter spec against the models of a list.
+pub fn parse(spec: &Value, schema: &Schema) -> Result<Filter, ApiError> {
+    match spec {
+        Value::Array(items) => Ok(Filter::All(
+            items
+                .iter()
+                .map(|i| parse(i, schema))
+                .collect::<Result<_, _>>()?,
+        )),
+        Value::Object(map) => {
+            for (key, combine) in [("and", 0), ("or", 1), ("not", 2)] {
+                if let Some(arguments) = map.get(key) {
+                    let Value::Array(arguments) = arguments else {
+                        return Err(bad(format!(
+                            "`{key}` value must be an iterable across the function arguments"
+                        )));
+                    };
+                    if arguments.is_empty() {
+                        return Err(bad(format!("`{key}` needs at least one argument")));
+                    }
+                    let parsed: Vec<Filter> = arguments
+                        .iter()
+                        .map(|a| parse(a, schema))
+                        .collect::<Result<_, _>>()?;
+                    return Ok(match combine {
+                        0 => Filter::All(parsed),
+                        1 => Filter::Any(parsed),
+                        _ => {
+                            if parsed.len() != 1 {
+                                return Err(bad("`not` must have one argument"));
+                            }
+                            Filter::Not(Box::new(parsed.into_iter().next().expect("one argument")))
+                        }
+                    });
+                }
+            }
+            leaf(map, schema)
+        }
+        other => Err(bad(format!(
+            "Filter spec `{other}` should be a dictionary."
+        ))),
+    }
+}
+
+fn leaf(map: &serde_json::Map<String, Value>, schema: &Schema) -> Result<Filter, ApiError> {
+    let field = map
+        .get("field")
+        .and_then(Value::as_str)
+        .ok_or_else(|| bad("`field` is a mandatory filter attribute."))?;
+    let model = match map.get("model").and_then(Value::as_str) {
+        Some(name) => schema.iter().find(|m| m.model == name).ok_or_else(|| {
+            bad(format!(
+                "Model `{name}` cannot be filtered on in this list."
+            ))
+        })?,
+        None => &schema[0],
+    };
+    let kind = model
+        .fields
+        .iter()
+        .find(|(name, _)| *name == field)
+        .map(|(_, kind)| *kind)
+        .ok_or_else(|| {
+            bad(format!(
+                "Unknown field `{field}` of model `{}`.",
+                model.model
+            ))
+        })?;
+    let op_name = map.get("op").and_then(Value::as_str).unwrap_or("==");
+    let op = Op::parse(op_name).ok_or_else(|| bad(format!("Operator `{op_name}` not valid.")))?;
+    let value = match op {
+        Op::IsNull | Op::IsNotNull => Value::Null,
+        Op::In | Op::NotIn => match map.get("value") {
+            Some(Value::Array(values)) => Value::Array(
+                values
+                    .iter()
+                    .map(|v| coerce(v, kind, field))
+                    .collect::<Result<_, _>>()?,
+            ),
+            Some(_) => return Err(bad(format!("`{op_name}` needs a list as its `value`."))),
+            None => return Err(bad("`value` must be provided.")),
+        },
+        Op::Like | Op::Ilike | Op::NotIlike => match map.get("value") {
+            Some(Value::String(pattern)) => Value::String(pattern.clone()),
+            Some(other) => Value::String(other.to_string()),
+            None => return Err(bad("`value` must be provided.")),
+        },
+        _ => coerce(
+            map.get("value")
+                .ok_or_else(|| bad("`value` must be provided."))?,
+            kind,
+            field,
+        )?,
+    };
+    Ok(Filter::Leaf {
+        path: model.path,
+        field: field.to_owned(),
+        kind,
+        op,
+        value,
+    })
+}
+
+/// Coerces a filter value to the field's type (`"true"` → `true`, `"3"` → `3`).
+fn coerce(value: &Value, kind: FieldType, field: &str) -> Result<Value, ApiError> {
+    let refused = || bad(format!("Value `{value}` does not fit field `{field}`."));
+    Ok(match (kind, value) {
+        (_, Value::Null) => Value::Null,
+        (FieldType::Bool, Value::Bool(_))
+        | (FieldType::Int, Value::Number(_))
+        | (FieldType::Str, Value::String(_)) => value.clone(),
+        (FieldType::Bool, Value::String(s)) => match s.trim().to_ascii_lowercase().as_str() {
+            "true" | "t" | "1" | "yes" => Value::Bool(true),
+            "false" | "f" | "0" | "no" => Value::Bool(false),
+            _ => return Err(refused()),
+        },
+        (FieldType::Int, Value::String(s)) => s
+            .trim()
+            .parse::<i64>()
+            .map(Value::from)
+            .map_err(|_| refused())?,
+        (FieldType::Str, Value::Number(n)) => Value::String(n.to_string()),
+        (FieldType::Str, Value::Bool(b)) => Value::String(b.to_string()),
+        _ => return Err(refused()),
+    })
+}
+
+/// SQL `LIKE`: `%` matches any run, `_` one character.
+fn like(text: &str, pattern: &str) -> bool {
+    let text: Vec<char> = text.chars().collect();
+    let pattern: Vec<char> = pattern.chars().collect();
+    let (mut t, mut p) = (0, 0);
+    let (mut star, mut mark) = (None, 0);
+    while t < text.len() {
+        if p < pattern.len() && (pattern[p] == '_' || pattern[p] == text[t]) {
+            t += 1;
+            p += 1;
+        } else if p < pattern.len() && pattern[p] == '%' {
+            star = Some(p);
+            mark = t;
+            p += 1;
+        } else if let Some(s) = star {
+            p = s + 1;
+            mark += 1;
+            t = mark;
+        } else {
+            return false;
+        }
+    }
+    pattern[p..].iter().all(|c| *c == '%')
+}
+
+fn compare(left: &Value, right: &Value) -> Option<std::cmp::Ordering> {
+    match (left, right) {
+        (Value::Number(a), Value::Number(b)) => a.as_f64()?.partial_cmp(&b.as_f64()?),
+        (Value::String(a), Value::String(b)) => Some(a.cmp(b)),
+        (Value::Bool(a), Value::Bool(b)) => Some(a.cmp(b)),
+        _ => None,
+    }
+}
+
+impl Filter {
+    /// Whether an item's JSON view matches.
+    pub fn matches(&self, item: &Value) -> bool {
+        match self {
+            Filter::All(filters) => filters.iter().all(|f| f.matches(item)),
+            Filter::Any(filters) => filters.iter().any(|f| f.matches(item)),
+            Filter::Not(filter) => !filter.matches(item),
+            Filter::Leaf {
+                path,
+                field,
+                op,
+                value,
+                ..
+            } => {
+                let scope = match path {
+                    Some(path) => &item[*path],
+                    None => item,
+                };
+                let actual = &scope[field.as_str()];
+                let text = |v: &Value| {
+                    v.as_str()
+                        .map(str::to_owned)
+                        .unwrap_or_else(|| v.to_string())
+                };
+                match op {
+                    Op::Eq => actual == value,
+                    Op::Ne => actual != value,
+                    Op::Gt => compare(actual, value) == Some(std::cmp::Ordering::Greater),
+                    Op::Lt => compare(actual, value) == Some(std::cmp::Ordering::Less),
+                    Op::Ge => matches!(compare(actual, value), Some(o) if o.is_ge()),
+                    Op::Le => matches!(compare(actual, value), Some(o) if o.is_le()),
+                    Op::Like => !actual.is_null() && like(&text(actual), &text(value)),
+                    Op::Ilike => {
+                        !actual.is_null()
+                            && like(&text(actual).to_lowercase(), &text(value).to_lowercase())
+                    }
+                    Op::NotIlike => {
+                        actual.is_null()
+                            || !like(&text(actual).to_lowercase(), &text(value).to_lowercase())
+                    }
+                    Op::In => value
+                        .as_array()
+                        .is_some_and(|values| values.contains(actual)),
+                    Op::NotIn => value
+                        .as_array()
+                        .is_some_and(|values| !values.contains(actual)),
+                    Op::Any => actual
+                        .as_array()
+                        .is_some_and(|values| values.contains(value)),
+                    Op::NotAny => !actual
+                        .as_array()
+                        .is_some_and(|values| values.contains(value)),
+                    Op::IsNull => actual.is_null(),
+                    Op::IsNotNull => !actual.is_null(),
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    const SCHEMA: &Schema = &[
+        ModelFields {
+            model: "PluginInstance",
+            path: None,
+            fields: &[("enabled", FieldType::Bool), ("id", FieldType::Int)],
+        },
+        ModelFields {
+            model: "Plugin",
+            path: Some("plugin"),
+            fields: &[("slug", FieldType::Str), ("type", FieldType::Str)],
+        },
+        ModelFields {
+            model: "Project",
+            path: Some("project"),
+            fields: &[("name", FieldType::Str)],
+        },
+    ];
+
+    fn item() -> Value {
+        json!({"id": 3, "enabled": true, "plugin": {"slug": "jira-ticket", "type": "ticket"}, "project": {"name": "default"}})
+    }
+
+    #[test]
+    fn the_uis_instance_filter_matches_with_a_string_boolean() {
+        let spec = json!({"and":[
+            {"model":"PluginInstance","field":"enabled","op":"==","value":"true"},
+            {"model":"Project","field":"name","op":"==","value":"default"}
+        ]});
+        assert!(parse(&spec, SCHEMA).unwrap().matches(&item()));
+        let other = json!([{"and":[{"model":"Project","field":"name","op":"==","value":"other"}]}]);
+        assert!(!parse(&other, SCHEMA).unwrap().matches(&item()));
+    }
+
+    #[test]
+    fn every_operator_works() {
+        let cases = [
+            (json!({"field":"id","op":"eq","value":"3"}), true),
+            (json!({"field":"id","op":"!=","value":3}), false),
+            (json!({"field":"id","op":">","value":2}), true),
+            (json!({"field":"id","op":"lt","value":3}), false),
+            (json!({"field":"id","op":">=","value":3}), true),
+            (json!({"field":"id","op":"le","value":2}), false),
+            (
+                json!({"model":"Plugin","field":"slug","op":"like","value":"jira%"}),
+                true,
+            ),
+            (
+                json!({"model":"Plugin","field":"slug","op":"ilike","value":"%TICKET"}),
+                true,
+            ),
+            (
+                json!({"model":"Plugin","field":"slug","op":"not_ilike","value":"%jira%"}),
+                false,
+            ),
+            (json!({"field":"id","op":"in","value":[1,2,3]}), true),
+            (json!({"field":"id","op":"not_in","value":["3"]}), false),
+            (
+                json!({"model":"Plugin","field":"type","op":"any","value":"ticket"}),
+                false,
+            ),
+            (
+                json!({"model":"Plugin","field":"type","op":"not_any","value":"ticket"}),
+                true,
+            ),
+            (
+                json!({"model":"Plugin","field":"type","op":"is_null"}),
+                false,
+            ),
+            (
+                json!({"model":"Plugin","field":"type","op":"is_not_null"}),
+                true,
+            ),
+            (json!({"not":[{"field":"enabled","value":false}]}), true),
+            (
+                json!({"or":[{"field":"id","value":9},{"field":"id","value":3}]}),
+                true,
+            ),
+        ];
+        for (spec, expected) in cases {
+            assert_eq!(
+                parse(&spec, SCHEMA).unwrap().matches(&item()),
+                expected,
+                "{spec}"
+            );
+        }
+    }
+
+    #[test]
+    fn mistakes_are_named() {
+        let message = |spec: Value| match parse(&spec, SCHEMA) {
+            Err(ApiError::Validation(d)) => d[0].msg.clone(),
+            other => panic!("{spec}: {other:?}"),
+        };
+        assert_eq!(
+            message(json!({"field":"id","op":"~","value":1})),
+            "Operator `~` not valid."
+        );
+        assert_eq!(
+            message(json!({"op":"==","value":1})),
+            "`field` is a mandatory filter attribute."
+        );
+        assert_eq!(
+            message(json!({"field":"id","op":"=="})),
+            "`value` must be provided."
+        );
+        assert_eq!(
+            message(json!({"and": {"field":"id"}})),
+            "`and` value must be an iterable across the function arguments"
+        );
+        assert_eq!(
+            message(json!({"not":[{"field":"id","value":1},{"field":"id","value":2}]})),
+            "`not` must have one argument"
+        );
+        assert!(message(json!({"field":"nope","value":1})).contains("Unknown field `nope`"));
+        assert!(message(json!({"model":"Case","field":"id","value":1})).contains("Model `Case`"));
+        assert!(message(json!("text")).contains("should be a dictionary"));
+        assert!(message(json!({"field":"enabled","value":"perhaps"})).contains("does not fit"));
+    }
+}
