@@ -329,7 +329,13 @@ async fn forged_expired_and_revoked_tokens_are_401_with_the_generic_body() {
             .await
             .unwrap()
             .unwrap();
-    dispatch_shared::domain::users::set_password(&app.store, user.id, &user.password_hash)
+    let hash = app
+        .state
+        .passwords()
+        .hash(&dispatch_shared::auth::Password::parse("a new passphrase").unwrap())
+        .await
+        .unwrap();
+    dispatch_shared::domain::users::set_password(&app.store, user.id, &hash)
         .await
         .unwrap();
     let response = app

