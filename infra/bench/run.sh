@@ -62,6 +62,9 @@ for case in login-ok login-wrong login-unknown; do
   echo "{\"function\":\"auth\",\"case\":\"$case\",\"median_ms\":$(median <"$work/$case-run.json"),\"peak_rss_kb\":$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["peak_rss_kb"])' "$work/$case-run.json")}"
 done
 
+# The baseline again, now that the machine is warm (BENCHMARKS.md compares with the median of both).
+cargo run --quiet --release -p dispatch-shared --example argon2_baseline
+
 # The other functions: cold start and peak RSS over their fixture, with the member's token.
 for function in users organizations projects plugins; do
   fixture=$(ls events/"$function"-*.json | head -n 1)

@@ -449,7 +449,15 @@ async fn a_successful_login_does_not_count_against_the_limit() {
             app.login("frank@example.com", PASSWORD).await.status,
             StatusCode::OK
         );
+        // A success gives its slot back just after answering.
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
+    // The 100th failure locks the account.
+    app.login("frank@example.com", "wrong password!").await;
+    assert_eq!(
+        app.login("frank@example.com", PASSWORD).await.status,
+        StatusCode::TOO_MANY_REQUESTS
+    );
 }
 
 #[tokio::test]

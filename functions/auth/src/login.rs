@@ -6,8 +6,7 @@
 //!
 //! One `BatchGetItem` reads the organization, the credentials and the throttle state; then the
 //! password check, the throttle claim and (for a known email) the user and their projects run
-//! concurrently, so a successful login costs about one argon2 verification plus two round trips
-//! (the first read, and giving the throttle slot back).
+//! concurrently, so a successful login costs about one argon2 verification plus one round trip.
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -104,7 +103,14 @@ pub async fn login(
         return Err(bad_credentials());
     }
     let (user, projects) = profile.ok_or_else(bad_credentials)??;
-    throttle::release(store, claim).await?;
+    // The slot goes back off the response's path. If Lambda freezes the environment before the
+    // write finishes, it finishes on the next invocation, or the in-flight entry lapses.
+    let releasing = store.clone();
+    tokio::spawn(async move {
+        if let Err(error) = throttle::release(&releasing, claim).await {
+            tracing::warn!(error = ?error, "could not give a login attempt's slot back");
+        }
+    });
     let token = token::issue(&state.secrets().jwt, &user, state.config().jwt_lifetime)?;
     Ok(Json(json!({ "projects": projects, "token": token })))
 }

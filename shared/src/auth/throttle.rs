@@ -171,8 +171,7 @@ pub async fn claim(store: &Store, mut state: ThrottleState) -> Result<Option<Cla
             }
             Err(StoreError::VersionConflict) => {
                 // Another attempt on this account won the race: read again and retry.
-                let items = store.batch_get(&[account_key.clone()]).await?;
-                state.account = items[0].clone().map(from_attributes).transpose()?;
+                state.account = store.get(&account_key).await?;
             }
             Err(e) => return Err(e.into()),
         }
