@@ -20,8 +20,10 @@ trap cleanup EXIT
 
 "$stack" start test >&2
 eval "$("$stack" env test)"
-cargo build --quiet --release -p dispatch-auth -p dispatch-users -p dispatch-organizations \
-  -p dispatch-projects -p dispatch-plugins -p dispatch-cli >&2
+# BENCH_FUNCTIONS=auth measures the auth function only (a quicker rebuild).
+functions="${BENCH_FUNCTIONS:-auth users organizations projects plugins}"
+# shellcheck disable=SC2046
+cargo build --quiet --release $(for f in $functions; do echo "-p dispatch-$f"; done) -p dispatch-cli >&2
 cargo run --quiet --release -p dispatch-shared --example argon2_baseline
 
 export DISPATCH_TABLE_NAME="bench-$(date +%s)"
@@ -66,7 +68,8 @@ done
 cargo run --quiet --release -p dispatch-shared --example argon2_baseline
 
 # The other functions: cold start and peak RSS over their fixture, with the member's token.
-for function in users organizations projects plugins; do
+for function in $functions; do
+  [ "$function" = auth ] && continue
   fixture=$(ls events/"$function"-*.json | head -n 1)
   python3 - "$fixture" "$token" "$work/$function.json" <<'PY'
 import json, sys

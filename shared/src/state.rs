@@ -118,26 +118,11 @@ pub async fn check_schema(store: &Store) -> Result<(), StartupError> {
 /// naming the problem and exits, so a misconfigured deployment fails fast and says why.
 pub async fn init() -> AppState {
     crate::telemetry::init();
-    return_large_allocations_to_the_os();
     match AppState::from_env().await {
         Ok(state) => state,
         Err(error) => {
             eprintln!("{error}");
             std::process::exit(1);
         }
-    }
-}
-
-/// argon2 allocates 19 MiB per hash. glibc raises its mmap threshold after the first such
-/// allocation is freed, so later ones come from per-thread heaps and stay resident (peak RSS
-/// measured at 129 MB after 31 logins). A fixed threshold keeps them mmapped and returned on
-/// free (31 MB), and two arenas bound the per-thread heaps.
-fn return_large_allocations_to_the_os() {
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    // SAFETY: mallopt only changes allocator tuning; called once at start-up, before the
-    // runtime's worker threads allocate.
-    unsafe {
-        libc::mallopt(libc::M_MMAP_THRESHOLD, 128 * 1024);
-        libc::mallopt(libc::M_ARENA_MAX, 2);
     }
 }

@@ -9,6 +9,7 @@ mod counters;
 mod errors;
 mod lambda_events;
 mod list;
+mod list_ui_calls;
 mod organizations;
 mod permissions;
 mod route_table;

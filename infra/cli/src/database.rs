@@ -129,8 +129,16 @@ pub async fn init(store: &Store) -> anyhow::Result<InitReport> {
         };
         match organizations::create(store, new).await {
             Ok(org) => Some((org.id, org.slug)),
-            // A concurrent init created it first: the outcome we wanted.
-            Err(dispatch_shared::ApiError::Conflict(_)) => None,
+            // A concurrent init won the race: the outcome we wanted, if its organization is there.
+            Err(
+                dispatch_shared::ApiError::Conflict(_) | dispatch_shared::ApiError::VersionConflict,
+            ) if store
+                .get_attributes(&keys::organization(name))
+                .await?
+                .is_some() =>
+            {
+                None
+            }
             Err(e) => return Err(anyhow::anyhow!("creating the default organization: {e}")),
         }
     };

@@ -4,9 +4,12 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use argon2::Argon2;
+use std::sync::{Arc, Mutex};
+
 use argon2::password_hash::phc::PasswordHash;
-use argon2::password_hash::{PasswordHasher, PasswordVerifier};
+use argon2::{Algorithm, Argon2, Block, Params, Version};
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD_NO_PAD;
 use secrecy::{ExposeSecret, SecretString};
 
 use crate::error::ApiError;
@@ -77,25 +80,99 @@ impl Password {
 /// keeps its parameters equal to the defaults.
 const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$2aHRjV1lkB0E8FvLzXnZbQ$gAa7EnNn2r0oLV6dS3O5nhJmYx4Wq+5i0J9GmX0m2yI";
 
+/// Refuse stored hashes that would make a login allocate more than this (256 MiB): a corrupted
+/// or injected item must not be able to exhaust the function's memory.
+const MAX_STORED_M_COST: u32 = 256 * 1024;
+
 /// Hashing and verification, with a count of verifications (tests use it to prove that a login
 /// for an unknown email runs exactly one, like a wrong password).
-#[derive(Debug, Default)]
+///
+/// argon2 needs 19 MiB of working memory per hash. It is allocated once and reused: allocating
+/// it per call costs page faults on every login (about half of an argon2 run) and, with glibc's
+/// per-thread arenas, left up to 129 MB resident.
+#[derive(Default)]
 pub struct Passwords {
     verifications: AtomicU64,
+    memory: Arc<Mutex<Vec<Block>>>,
+}
+
+impl std::fmt::Debug for Passwords {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Passwords")
+            .field("verifications", &self.verifications)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Runs argon2id with `params`, in the shared working memory (or a temporary one while another
+/// call holds it).
+fn with_argon2<R>(
+    memory: &Mutex<Vec<Block>>,
+    params: Params,
+    run: impl FnOnce(&Argon2, &mut [Block]) -> R,
+) -> R {
+    let blocks = params.block_count();
+    let argon2 = Argon2::new(Algorithm::Argon2id, Version::V0x13, params);
+    match memory.try_lock() {
+        Ok(mut shared) => {
+            if shared.len() < blocks {
+                shared.resize(blocks, Block::default());
+            }
+            run(&argon2, &mut shared[..blocks])
+        }
+        Err(_) => run(&argon2, &mut vec![Block::default(); blocks]),
+    }
+}
+
+fn hash_blocking(memory: &Mutex<Vec<Block>>, password: &[u8]) -> Result<String, argon2::Error> {
+    let params = Params::default();
+    let salt: [u8; 16] = rand::random();
+    let mut output = [0u8; 32];
+    let (m, t, p) = (params.m_cost(), params.t_cost(), params.p_cost());
+    with_argon2(memory, params, |argon2, blocks| {
+        argon2.hash_password_into_with_memory(password, &salt, &mut output, blocks)
+    })?;
+    // The PHC string format, with its unpadded standard Base64.
+    Ok(format!(
+        "$argon2id$v=19$m={m},t={t},p={p}${}${}",
+        STANDARD_NO_PAD.encode(salt),
+        STANDARD_NO_PAD.encode(output)
+    ))
+}
+
+fn verify_blocking(memory: &Mutex<Vec<Block>>, password: &[u8], stored: &str) -> bool {
+    let Ok(parsed) = PasswordHash::new(stored) else {
+        return false;
+    };
+    let (Some(salt), Some(expected)) = (&parsed.salt, &parsed.hash) else {
+        return false;
+    };
+    let Ok(params) = Params::try_from(&parsed) else {
+        return false;
+    };
+    if parsed.algorithm.as_str() != "argon2id"
+        || parsed.version != Some(19)
+        || params.m_cost() > MAX_STORED_M_COST
+    {
+        return false;
+    }
+    let mut output = vec![0u8; expected.len()];
+    let computed = with_argon2(memory, params, |argon2, blocks| {
+        argon2.hash_password_into_with_memory(password, salt, &mut output, blocks)
+    });
+    computed.is_ok()
+        && aws_lc_rs::constant_time::verify_slices_are_equal(&output, expected.as_bytes()).is_ok()
 }
 
 impl Passwords {
     /// Argon2id with the OWASP parameters (the crate defaults), on a blocking thread.
     pub async fn hash(&self, password: &Password) -> Result<String, ApiError> {
         let password = password.clone();
-        tokio::task::spawn_blocking(move || {
-            Argon2::default()
-                .hash_password(password.bytes())
-                .map(|hash| hash.to_string())
-                .map_err(|e| ApiError::Internal(anyhow::anyhow!("hashing a password failed: {e}")))
-        })
-        .await
-        .map_err(|e| ApiError::Internal(anyhow::anyhow!("hashing task failed: {e}")))?
+        let memory = Arc::clone(&self.memory);
+        tokio::task::spawn_blocking(move || hash_blocking(&memory, password.bytes()))
+            .await
+            .map_err(|e| ApiError::Internal(anyhow::anyhow!("hashing task failed: {e}")))?
+            .map_err(|e| ApiError::Internal(anyhow::anyhow!("hashing a password failed: {e}")))
     }
 
     /// Verifies `password` against `stored`, or against the dummy hash when there is no stored
@@ -103,21 +180,15 @@ impl Passwords {
     pub async fn verify(&self, password: &Password, stored: Option<&str>) -> bool {
         self.verifications.fetch_add(1, Ordering::Relaxed);
         let password = password.clone();
+        let memory = Arc::clone(&self.memory);
         let (hash, real) = match stored {
             Some(hash) => (hash.to_owned(), true),
             None => (DUMMY_HASH.to_owned(), false),
         };
-        let matched = tokio::task::spawn_blocking(move || {
-            PasswordHash::new(&hash)
-                .map(|parsed| {
-                    Argon2::default()
-                        .verify_password(password.bytes(), &parsed)
-                        .is_ok()
-                })
-                .unwrap_or(false)
-        })
-        .await
-        .unwrap_or(false);
+        let matched =
+            tokio::task::spawn_blocking(move || verify_blocking(&memory, password.bytes(), &hash))
+                .await
+                .unwrap_or(false);
         matched && real
     }
 
@@ -163,6 +234,30 @@ mod tests {
             (defaults.m_cost(), defaults.t_cost(), defaults.p_cost())
         );
         assert_eq!(parsed.algorithm.as_str(), "argon2id");
+    }
+
+    #[test]
+    fn hashes_interoperate_with_the_argon2_crates_phc_strings() {
+        use argon2::password_hash::{PasswordHasher, PasswordVerifier};
+        let memory = Mutex::new(Vec::new());
+        let ours = hash_blocking(&memory, b"correct horse battery").unwrap();
+        let parsed = PasswordHash::new(&ours).unwrap();
+        assert!(
+            Argon2::default()
+                .verify_password(b"correct horse battery", &parsed)
+                .is_ok()
+        );
+        let theirs = Argon2::default()
+            .hash_password(b"correct horse battery")
+            .unwrap()
+            .to_string();
+        assert!(verify_blocking(&memory, b"correct horse battery", &theirs));
+        assert!(!verify_blocking(&memory, b"wrong horse battery", &theirs));
+        let greedy = theirs.replace("m=19456", "m=4194304");
+        assert!(
+            !verify_blocking(&memory, b"correct horse battery", &greedy),
+            "huge stored costs are refused"
+        );
     }
 
     #[tokio::test]

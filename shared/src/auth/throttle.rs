@@ -223,16 +223,16 @@ pub async fn fail(store: &Store, claim: Claim) -> Result<(), ApiError> {
     Ok(())
 }
 
-/// Gives a successful attempt's slot back (the limit counts failures only).
+/// Gives a successful attempt's slot back (the limit counts failures only). It does not bump
+/// the version, so it never makes a concurrent claim retry; a claim that read the slot just
+/// before may write it back, and it then lapses after [`IN_FLIGHT_SECONDS`].
 pub async fn release(store: &Store, claim: Claim) -> Result<(), ApiError> {
     store
         .update(
             &claim.account,
-            Expression::new("REMOVE #in_flight.#attempt ADD #version :one")
+            Expression::new("REMOVE #in_flight.#attempt")
                 .name("#in_flight", "in_flight")
-                .name("#attempt", &claim.attempt)
-                .name("#version", keys::attr::VERSION)
-                .value(":one", AttributeValue::N("1".into())),
+                .name("#attempt", &claim.attempt),
         )
         .await?;
     Ok(())

@@ -204,3 +204,52 @@ async fn take_default_flag(
     }
     Ok(())
 }
+
+/// Filterable fields of `Organization` (OrganizationRead).
+const ORGANIZATION_SCHEMA: &[crate::list::ModelFields] = &[crate::list::ModelFields {
+    model: "Organization",
+    path: None,
+    fields: &[
+        ("id", crate::list::FieldType::Int),
+        ("name", crate::list::FieldType::Str),
+        ("slug", crate::list::FieldType::Str),
+        ("description", crate::list::FieldType::Str),
+        ("default", crate::list::FieldType::Bool),
+        ("banner_enabled", crate::list::FieldType::Bool),
+        ("banner_color", crate::list::FieldType::Str),
+        ("banner_text", crate::list::FieldType::Str),
+    ],
+}];
+
+const ORGANIZATION_SORTS: &[crate::list::Sort] = &[crate::list::Sort {
+    model: "Organization",
+    field: "name",
+    index: crate::store::schema::LIST1,
+}];
+
+/// `GET /organizations` as a list: sorted by name, searched by name and description.
+pub fn list_spec(total: i64) -> crate::list::ListSpec {
+    crate::list::ListSpec {
+        collection: collection::ORGANIZATIONS.to_owned(),
+        schema: ORGANIZATION_SCHEMA,
+        sorts: ORGANIZATION_SORTS,
+        search_fields: &["name", "description"],
+        name_field: Some("name"),
+        total,
+    }
+}
+
+/// Loads organizations by key as `OrganizationRead` views, in the order of `keys`.
+pub async fn load(
+    store: &Store,
+    keys: Vec<crate::store::Key>,
+) -> Result<Vec<serde_json::Value>, ApiError> {
+    let mut views = Vec::with_capacity(keys.len());
+    for item in store.batch_get(&keys).await?.into_iter().flatten() {
+        let org: Organization = crate::store::from_attributes(item)?;
+        views.push(
+            serde_json::to_value(crate::views::OrganizationRead::from(&org)).unwrap_or_default(),
+        );
+    }
+    Ok(views)
+}

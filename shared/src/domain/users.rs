@@ -350,3 +350,32 @@ pub async fn set_password(
     })
     .await
 }
+
+const MEMBER_SCHEMA: &[crate::list::ModelFields] = &[crate::list::ModelFields {
+    model: "DispatchUser",
+    path: None,
+    fields: &[
+        ("id", crate::list::FieldType::Int),
+        ("email", crate::list::FieldType::Str),
+        ("role", crate::list::FieldType::Str),
+        ("experimental_features", crate::list::FieldType::Bool),
+    ],
+}];
+
+const MEMBER_SORTS: &[crate::list::Sort] = &[crate::list::Sort {
+    model: "DispatchUser",
+    field: "email",
+    index: crate::store::schema::LIST1,
+}];
+
+/// `GET /{organization}/users`: an organization's members, sorted and searched by email.
+pub fn member_list_spec(slug: &str, total: i64) -> crate::list::ListSpec {
+    crate::list::ListSpec {
+        collection: collection::members(slug),
+        schema: MEMBER_SCHEMA,
+        sorts: MEMBER_SORTS,
+        search_fields: &["email"],
+        name_field: None,
+        total,
+    }
+}

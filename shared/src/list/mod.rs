@@ -64,7 +64,7 @@ pub struct ListSpec {
     pub schema: &'static Schema,
     /// Index-backed orders; the first is the default.
     pub sorts: &'static [Sort],
-    /// Top-level string fields `q` searches.
+    /// String fields `q` searches (`plugin.title` reaches into a joined object).
     pub search_fields: &'static [&'static str],
     /// The model's `name` field, which `q` also matches by substring (Dispatch's ILIKE).
     pub name_field: Option<&'static str>,
@@ -225,7 +225,10 @@ impl Predicate {
                 let texts: Vec<&str> = spec
                     .search_fields
                     .iter()
-                    .filter_map(|f| item[*f].as_str())
+                    .filter_map(|f| match f.split_once('.') {
+                        Some((object, field)) => item[object][field].as_str(),
+                        None => item[*f].as_str(),
+                    })
                     .collect();
                 s.matches(&texts, spec.name_field.and_then(|f| item[f].as_str()))
             })

@@ -208,7 +208,12 @@ async fn ensure_ttl(client: &Client, table: &str) -> Result<(), StoreError> {
     {
         Ok(_) => Ok(()),
         // A concurrent `database init` enabled it between our check and our update.
-        Err(e) if e.message().is_some_and(|m| m.contains("already enabled")) => Ok(()),
+        Err(e)
+            if e.message()
+                .is_some_and(|m| m.contains("TimeToLive is already")) =>
+        {
+            Ok(())
+        }
         Err(e) => Err(StoreError::from_sdk(e)),
     }
 }
