@@ -81,12 +81,9 @@ pub async fn login(
     }
     let credentials: Option<Credentials> = found[1].clone().map(from_attributes).transpose()?;
 
-    let profile = async {
-        match &credentials {
-            Some(c) => Some(profile(&state, c.user_id, &slug).await),
-            None => None,
-        }
-    };
+    // An unknown email reads a profile too (of a user that does not exist), so both failure
+    // paths make the same requests while the password is checked.
+    let profile = profile(&state, credentials.as_ref().map_or(0, |c| c.user_id), &slug);
     let (claim, matched, profile) = tokio::join!(
         throttle::claim(store, throttle_state),
         state.passwords().verify(
@@ -102,7 +99,7 @@ pub async fn login(
         throttle::fail(store, claim).await?;
         return Err(bad_credentials());
     }
-    let (user, projects) = profile.ok_or_else(bad_credentials)??;
+    let (user, projects) = profile?;
     // The slot goes back off the response's path. If Lambda freezes the environment before the
     // write finishes, it finishes on the next invocation, or the in-flight entry lapses.
     let releasing = store.clone();
