@@ -4,7 +4,7 @@
 //! their list indexes, with the JSON views those route groups will serve.
 
 use aws_sdk_dynamodb::types::{PutRequest, WriteRequest};
-use dispatch_shared::domain::{organizations, plugins, users};
+use dispatch_shared::domain::{memberships, organizations, plugins};
 use dispatch_shared::list::{ListParams, ListSpec, Page, list};
 use dispatch_shared::store::keys::{Key, sort_value};
 use dispatch_shared::store::{Item, Store, from_attributes};
@@ -96,7 +96,7 @@ async fn users_by_email_descending_with_search() {
         .enumerate()
         .map(|(i, e)| (json!({"id": i + 1, "email": e, "role": "Member", "projects": [], "organizations": []}), vec![sort_value(e, i as i32 + 1)]))
         .collect();
-    let spec = users::member_list_spec("default", 4);
+    let spec = memberships::member_list_spec("default", 4);
     seed(&app.store, &spec.collection, &items).await;
     let page = call(
         &app,

@@ -13,7 +13,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use axum::extract::{Path, State};
 use dispatch_shared::auth::throttle::{self, ThrottleState};
 use dispatch_shared::auth::{Password, token};
-use dispatch_shared::domain::users;
+use dispatch_shared::domain::memberships;
 use dispatch_shared::error::{ApiError, ErrorDetail};
 use dispatch_shared::http::Json;
 use dispatch_shared::model::{Credentials, EmailAddress, User};
@@ -121,7 +121,7 @@ async fn profile(
     let user_key = keys::user(user_id);
     let (user, projects) = tokio::join!(
         state.store().get::<User>(&user_key),
-        users::projects_in(state.store(), user_id, slug)
+        memberships::projects_in(state.store(), user_id, slug)
     );
     let user = user?.ok_or_else(bad_credentials)?;
     Ok((user, projects?))

@@ -2,7 +2,7 @@
 
 use axum::Json;
 use axum::extract::State;
-use dispatch_shared::domain::users;
+use dispatch_shared::domain::memberships;
 use dispatch_shared::error::ApiError;
 use dispatch_shared::views::{OrganizationRead, UserSettingsRead};
 use dispatch_shared::{AppState, Caller};
@@ -12,8 +12,8 @@ use serde_json::{Value, json};
 /// caller's role there, `role` always null (the UI calls `/myrole`).
 pub async fn me(State(state): State<AppState>, caller: Caller) -> Result<Json<Value>, ApiError> {
     let slug = &caller.organization()?.slug;
-    let projects = users::projects_in(state.store(), caller.user.id, slug).await?;
-    let organizations: Vec<Value> = users::memberships_of(state.store(), caller.user.id)
+    let projects = memberships::projects_in(state.store(), caller.user.id, slug).await?;
+    let organizations: Vec<Value> = memberships::memberships_of(state.store(), caller.user.id)
         .await?
         .iter()
         .map(|(org, membership)| {

@@ -1,5 +1,6 @@
 //! Domain operations that more than one caller runs (the API and the admin CLI).
 
+pub mod memberships;
 pub mod organizations;
 pub mod plugins;
 pub mod projects;

@@ -16,7 +16,7 @@ use axum::routing::{MethodFilter, MethodRouter, on};
 pub use json::{Json, parse_json_body};
 
 use crate::error::ApiError;
-use crate::routes::{self, Function, Method, ROUTES, Route};
+use crate::routes::{Function, Method, ROUTES, Route};
 use crate::state::AppState;
 
 /// The handlers one function implements, before they are checked against the route table.
@@ -170,6 +170,3 @@ fn guarded(
 fn pending(route: &'static Route) -> impl Handler<((),), AppState> {
     move || async move { ApiError::NotImplemented(route) }
 }
-
-/// Re-exported for the dev server's and tests' path checks.
-pub use routes::path_matches;

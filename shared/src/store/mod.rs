@@ -18,7 +18,7 @@
 //! | Collection count | `COUNT#<collection>` | `COUNT` | | | exact `total` of global lists (orgs, plugins, plugin events) |
 //! | User | `USER#<uid>` | `USER` | | | user by id; user settings (embedded, `id` = user id); token version |
 //! | Email guard | `EMAIL#<email>` | `EMAIL` | | | user by email (→ uid); email unique |
-//! | Organization | `ORG#<slug>` | `ORG` | | `ORGS` / name | org by slug; all orgs by name (search = name prefix); member / project / instance counts for `total` |
+//! | Organization | `ORG#<slug>` | `ORG` | | `ORGS` / name | org by slug; all orgs by name (list1); its default project (`default_project_id`, exactly one); member / project / instance counts for `total` |
 //! | Org name guard | `ORGNAME#<name>` | `ORGNAME` | | | org by name (→ slug); name unique |
 //! | Org id guard | `ORGID#<id>` | `ORGID` | | | org by id (→ slug); id unique |
 //! | Default org | `DEFAULT_ORG` | `DEFAULT_ORG` | | | the default org; exactly one |
