@@ -165,7 +165,7 @@ pub async fn authorize(
     if permits(route, &caller, path)? {
         Ok(Some(caller))
     } else {
-        Err(ApiError::Forbidden(FORBIDDEN.into()))
+        Err(ApiError::Forbidden(route.denied.into()))
     }
 }
 

@@ -155,7 +155,13 @@ pub struct Route {
     pub path: &'static str,
     pub function: Function,
     pub permission: Permission,
+    /// The 403 message when the permission is not met: Dispatch's own wording for the route,
+    /// or its generic permission-class message.
+    pub denied: &'static str,
 }
+
+/// Dispatch's 403 of every permission class.
+pub const GENERIC_DENIAL: &str = "Your user doesn't have permissions to create, update, or delete this resource. Please, contact your Dispatch admin.";
 
 impl fmt::Display for Route {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -174,6 +180,15 @@ const fn route(
         path,
         function,
         permission,
+        denied: GENERIC_DENIAL,
+    }
+}
+
+/// A route whose refusal has its own message in Dispatch.
+const fn denied(route: Route, message: &'static str) -> Route {
+    Route {
+        denied: message,
+        ..route
     }
 }
 
@@ -228,11 +243,14 @@ pub const ROUTES: &[Route] = &[
         F::Users,
         P::OrganizationMember,
     ),
-    route(
-        Post,
-        "/api/v1/{organization}/users",
-        F::Users,
-        P::OrganizationOwner,
+    denied(
+        route(
+            Post,
+            "/api/v1/{organization}/users",
+            F::Users,
+            P::OrganizationOwner,
+        ),
+        "You don't have permissions to create a new user for this organization. Please, contact the organization's owner.",
     ),
     route(
         Get,
@@ -240,23 +258,32 @@ pub const ROUTES: &[Route] = &[
         F::Users,
         P::OrganizationMember,
     ),
-    route(
-        Put,
-        "/api/v1/{organization}/users/{user_id}",
-        F::Users,
-        P::OrganizationOwnerOrSelf,
+    denied(
+        route(
+            Put,
+            "/api/v1/{organization}/users/{user_id}",
+            F::Users,
+            P::OrganizationOwnerOrSelf,
+        ),
+        "A user that is not an Owner is trying to update another user.",
     ),
-    route(
-        Post,
-        "/api/v1/{organization}/users/{user_id}/change-password",
-        F::Users,
-        P::OrganizationOwnerOrSelf,
+    denied(
+        route(
+            Post,
+            "/api/v1/{organization}/users/{user_id}/change-password",
+            F::Users,
+            P::OrganizationOwnerOrSelf,
+        ),
+        "Not authorized to change other user passwords",
     ),
-    route(
-        Post,
-        "/api/v1/{organization}/users/{user_id}/reset-password",
-        F::Users,
-        P::OrganizationOwner,
+    denied(
+        route(
+            Post,
+            "/api/v1/{organization}/users/{user_id}/reset-password",
+            F::Users,
+            P::OrganizationOwner,
+        ),
+        "Only owners can reset passwords",
     ),
     // Organizations.
     route(

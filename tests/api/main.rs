@@ -15,3 +15,4 @@ mod permissions;
 mod route_table;
 mod secrets;
 mod store;
+mod users;

@@ -59,6 +59,32 @@ impl Password {
         Ok(Self(SecretString::from(password.to_owned())))
     }
 
+    /// The policy plus Dispatch's complexity rules of its change-password and admin-reset
+    /// bodies, with its messages and in its order: 8 characters, a digit, upper and lower case.
+    pub fn parse_new(raw: &str) -> Result<Self, Invalid> {
+        let password = Self::parse(raw)?;
+        let text = raw.trim();
+        let rule = |ok: bool, message: &str| {
+            if ok {
+                Ok(())
+            } else {
+                Err(Invalid::new(
+                    format!("Value error, {message}"),
+                    "value_error",
+                ))
+            }
+        };
+        rule(
+            text.chars().any(|c| c.is_ascii_digit()),
+            "Password must contain at least one number",
+        )?;
+        rule(
+            text.chars().any(char::is_uppercase) && text.chars().any(char::is_lowercase),
+            "Password must contain both uppercase and lowercase characters",
+        )?;
+        Ok(password)
+    }
+
     /// A random password nobody knows (auto-provisioned accounts).
     pub fn random() -> Self {
         use rand::Rng;
@@ -222,6 +248,24 @@ mod tests {
                 .contains("512 bytes")
         );
         assert!(Password::parse("").unwrap_err().msg.contains("at least 8"));
+    }
+
+    #[test]
+    fn new_passwords_follow_dispatchs_complexity_rules_in_order() {
+        let msg = |raw: &str| Password::parse_new(raw).unwrap_err().msg;
+        assert_eq!(
+            msg("short"),
+            "Value error, Password must be at least 8 characters long"
+        );
+        assert_eq!(
+            msg("no digits here"),
+            "Value error, Password must contain at least one number"
+        );
+        assert_eq!(
+            msg("lower case 1"),
+            "Value error, Password must contain both uppercase and lowercase characters"
+        );
+        assert!(Password::parse_new("Mixed case 1").is_ok());
     }
 
     #[test]

@@ -6,14 +6,13 @@ use crate::model::{Membership, Organization, ProjectLink};
 use crate::store::keys::{self, collection};
 use crate::store::{Store, from_attributes};
 
-/// The user's project links in organization `slug`, joined with the projects (Dispatch's
-/// `projects` of `/auth/me` and of the login response).
-pub async fn projects_in(
+/// The user's links to projects of organization `slug`.
+pub async fn links_in(
     store: &Store,
     user_id: i32,
     slug: &str,
-) -> Result<Vec<crate::views::UserProject>, ApiError> {
-    let links: Vec<ProjectLink> = store
+) -> Result<Vec<ProjectLink>, ApiError> {
+    Ok(store
         .query_prefix(
             crate::store::Source::Index(crate::store::schema::GSI1),
             &keys::user_inverse(user_id),
@@ -22,7 +21,17 @@ pub async fn projects_in(
         .await?
         .into_iter()
         .map(from_attributes)
-        .collect::<Result<_, _>>()?;
+        .collect::<Result<_, _>>()?)
+}
+
+/// The user's project links in organization `slug`, joined with the projects (Dispatch's
+/// `projects` of `/auth/me`, of the login response and of `UserRead`).
+pub async fn projects_in(
+    store: &Store,
+    user_id: i32,
+    slug: &str,
+) -> Result<Vec<crate::views::UserProject>, ApiError> {
+    let links = links_in(store, user_id, slug).await?;
     let project_keys: Vec<_> = links
         .iter()
         .map(|l| keys::project(slug, l.project_id))

@@ -178,6 +178,9 @@ async fn take_default_flag(
                 Some(crate::store::transaction::VERSION_LABEL),
             )?;
         }
+        // The organization being created already is the default: a concurrent creation of the
+        // same organization won, and this transaction's guards will say so.
+        Some(previous_slug) if previous_slug == slug => {}
         Some(previous_slug) => {
             tx.put_when(
                 marker,

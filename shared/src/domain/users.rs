@@ -66,6 +66,19 @@ pub fn add_membership(
     role: Role,
     now: Timestamp,
 ) -> Result<(), StoreError> {
+    add_membership_with_projects(tx, org, user, role, &[], now)
+}
+
+/// Like [`add_membership`], linking the user to `project_ids` (each as a default project, as
+/// Dispatch does) instead of the organization's default project when the list is not empty.
+pub fn add_membership_with_projects(
+    tx: &mut Transaction,
+    org: &Organization,
+    user: &User,
+    role: Role,
+    project_ids: &[i32],
+    now: Timestamp,
+) -> Result<(), StoreError> {
     let membership = Membership {
         user_id: user.id,
         email: user.email.clone(),
@@ -77,7 +90,12 @@ pub fn add_membership(
         version: 1,
     };
     tx.put_new(membership_item(&membership)?, "membership")?;
-    if let Some(project_id) = org.default_project_id {
+    let linked: Vec<i32> = if project_ids.is_empty() {
+        org.default_project_id.into_iter().collect()
+    } else {
+        project_ids.to_vec()
+    };
+    for project_id in linked {
         let link = ProjectLink {
             user_id: user.id,
             project_id,
@@ -109,6 +127,20 @@ pub async fn create(
     password_hash: String,
     memberships: &[(Organization, Role)],
 ) -> Result<User, ApiError> {
+    let plans: Vec<(&Organization, Role, &[i32])> = memberships
+        .iter()
+        .map(|(org, role)| (org, *role, &[][..]))
+        .collect();
+    create_with_projects(store, email, password_hash, &plans).await
+}
+
+/// Like [`create`], with the projects to link in each organization (empty: its default project).
+pub async fn create_with_projects(
+    store: &Store,
+    email: &EmailAddress,
+    password_hash: String,
+    memberships: &[(&Organization, Role, &[i32])],
+) -> Result<User, ApiError> {
     let now = Timestamp::now();
     let user = User {
         id: store.next_id(IdKind::User).await?,
@@ -128,8 +160,8 @@ pub async fn create(
     };
     tx.put_new(credentials_item(&user.email, &credentials)?, EMAIL_TAKEN)?;
     tx.put_new(user_item(&user)?, "user")?;
-    for (org, role) in memberships {
-        add_membership(&mut tx, org, &user, *role, now)?;
+    for (org, role, projects) in memberships {
+        add_membership_with_projects(&mut tx, org, &user, *role, projects, now)?;
     }
     store
         .transact(tx)

@@ -1,0 +1,63 @@
+//! Project references in user bodies (`projects: [{project: {id | name}, default, role}]`),
+//! resolved within the path's organization only.
+
+use dispatch_shared::error::ApiError;
+use dispatch_shared::loc;
+use dispatch_shared::model::Organization;
+use dispatch_shared::store::item::number_attribute;
+use dispatch_shared::store::{Store, keys};
+use serde::Deserialize;
+
+/// Dispatch's `UserProject` as clients send it.
+#[derive(Debug, Clone, Deserialize)]
+pub struct ProjectRef {
+    pub project: ProjectIdentity,
+    #[serde(default)]
+    pub default: Option<bool>,
+}
+
+/// A project named by id, or else by name.
+#[derive(Debug, Clone, Deserialize)]
+pub struct ProjectIdentity {
+    pub id: Option<i64>,
+    pub name: Option<String>,
+}
+
+/// The ids of the referenced projects of `org`, in order; a project of another organization, or
+/// none at all, is a 422 naming the entry.
+pub async fn resolve(
+    store: &Store,
+    org: &Organization,
+    refs: &[ProjectRef],
+) -> Result<Vec<i32>, ApiError> {
+    let mut ids = Vec::with_capacity(refs.len());
+    for (index, reference) in refs.iter().enumerate() {
+        let missing = || {
+            ApiError::validation(
+                "A project with this id or name does not exist in this organization.",
+                loc!["body", "projects", index],
+                "value_error",
+            )
+        };
+        let id = match (reference.project.id, reference.project.name.as_deref()) {
+            (Some(id), _) => {
+                let id = i32::try_from(id).map_err(|_| missing())?;
+                store
+                    .get_attributes(&keys::project(&org.slug, id))
+                    .await?
+                    .map(|_| id)
+            }
+            (None, Some(name)) => store
+                .get_attributes(&keys::project_name_guard(&org.slug, name.trim()))
+                .await?
+                .and_then(|guard| number_attribute(&guard, "project_id"))
+                .map(|id| id as i32),
+            (None, None) => None,
+        };
+        let id = id.ok_or_else(missing)?;
+        if !ids.contains(&id) {
+            ids.push(id);
+        }
+    }
+    Ok(ids)
+}
