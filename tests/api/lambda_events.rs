@@ -19,6 +19,12 @@ const CASES: &[(&str, Function, u16, u16)] = &[
     ("auth-settings-get", Function::Auth, 401, 200),
     ("auth-settings-put", Function::Auth, 401, 200),
     ("users-list", Function::Users, 401, 200),
+    // User 1 is the member whose token the second replay carries.
+    ("users-get", Function::Users, 401, 200),
+    ("users-create", Function::Users, 401, 403),
+    ("users-update", Function::Users, 401, 200),
+    ("users-change-password", Function::Users, 401, 400),
+    ("users-reset-password", Function::Users, 401, 403),
     ("organizations-list", Function::Organizations, 401, 501),
     ("projects-get", Function::Projects, 401, 501),
     ("plugins-instances-list", Function::Plugins, 401, 501),

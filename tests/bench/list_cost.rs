@@ -213,5 +213,96 @@ async fn main() -> anyhow::Result<()> {
         "{}",
         json!({"case": "authenticated list page (permission read + cursor page)", "round_trips": single + first_sent, "total_reads_extra": 0})
     );
+
+    // The users list with 10,000 members (issue 5): the UI's call, through the router.
+    let org: dispatch_shared::model::Organization = store
+        .get(&keys::organization("default"))
+        .await?
+        .expect("default");
+    let members: Vec<WriteRequest> = (0..ITEMS)
+        .map(|i| {
+            let membership = dispatch_shared::model::Membership {
+                user_id: 200_000 + i,
+                email: format!("member{i:05}@example.com"),
+                organization_id: org.id,
+                organization_slug: "default".into(),
+                role: dispatch_shared::model::Role::Member,
+                created_at: now,
+                updated_at: now,
+                version: 1,
+            };
+            let item = dispatch_shared::domain::users::membership_item(&membership).unwrap();
+            WriteRequest::builder()
+                .put_request(
+                    PutRequest::builder()
+                        .set_item(Some(item.into_attributes()))
+                        .build()
+                        .unwrap(),
+                )
+                .build()
+        })
+        .collect();
+    for chunk in members.chunks(25) {
+        store
+            .client()
+            .batch_write_item()
+            .request_items(store.table(), chunk.to_vec())
+            .send()
+            .await?;
+    }
+    let mut tx = Transaction::new();
+    tx.update(
+        keys::organization("default"),
+        Expression::new("ADD #count :count")
+            .name("#count", "member_count")
+            .value(":count", AttributeValue::N(ITEMS.to_string())),
+        None,
+        None,
+    )?;
+    store.transact(tx).await?;
+    let params = ListParams::parse(Some("itemsPerPage=25&sortBy[]=email&descending[]=true"))?;
+    let org: dispatch_shared::model::Organization = store
+        .get(&keys::organization("default"))
+        .await?
+        .expect("default");
+    let spec = dispatch_shared::domain::memberships::member_list_spec("default", org.member_count);
+    let members_page = list(&store, &state.secrets().cursor, &spec, &params, |keys| {
+        let store = store.clone();
+        async move {
+            Ok(store
+                .batch_get(&keys)
+                .await?
+                .into_iter()
+                .flatten()
+                .map(|_| json!({}))
+                .collect())
+        }
+    })
+    .await
+    .unwrap();
+    requests.0.store(0, Ordering::Relaxed);
+    let users = http::Request::builder()
+        .uri("/api/v1/default/users?itemsPerPage=25&sortBy[]=email&descending[]=true")
+        .header("authorization", format!("Bearer {token}"))
+        .body(axum::body::Body::empty())?;
+    let app = dispatch_cli::server::local_app(state.clone())?;
+    let response = app.oneshot(users).await?;
+    let status = response.status().as_u16();
+    let body = http_body_util::BodyExt::collect(response.into_body())
+        .await?
+        .to_bytes();
+    let body: serde_json::Value = serde_json::from_slice(&body)?;
+    println!(
+        "{}",
+        json!({
+            "case": "GET /users, 10,000 members, itemsPerPage=25, email descending",
+            "status": status,
+            "total": body["total"],
+            "items_returned": body["items"].as_array().map_or(0, Vec::len),
+            "keys_scanned": members_page.stats.keys_scanned,
+            "members_loaded": members_page.stats.items_loaded,
+            "round_trips": requests.0.load(Ordering::Relaxed),
+        })
+    );
     Ok(())
 }
