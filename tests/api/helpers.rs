@@ -306,3 +306,33 @@ pub async fn create_organization(
     .await
     .expect("organization created")
 }
+
+impl TestApp {
+    /// Creates a user who belongs to `org` only (registration would also join the auto-join
+    /// organizations), with `role` there, and returns their token.
+    pub async fn member_only_of(
+        &self,
+        org: &dispatch_shared::model::Organization,
+        email: &str,
+        password: &str,
+        role: dispatch_shared::model::Role,
+    ) -> String {
+        let address = dispatch_shared::model::EmailAddress::parse(email).unwrap();
+        let password_hash = self
+            .state
+            .passwords()
+            .hash(&dispatch_shared::auth::Password::parse(password).unwrap())
+            .await
+            .unwrap();
+        dispatch_shared::domain::users::create(
+            &self.store,
+            &address,
+            password_hash,
+            &[(org.clone(), role)],
+        )
+        .await
+        .unwrap();
+        let login = self.login(email, password).await;
+        login.body["token"].as_str().expect("token").to_owned()
+    }
+}

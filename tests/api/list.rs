@@ -2,7 +2,6 @@
 //! and parameters, index-backed sorts, cursors that survive concurrent inserts, filters and
 //! search, 422s that name the problem, and the work a page costs.
 
-use aws_sdk_dynamodb::types::{PutRequest, WriteRequest};
 use dispatch_shared::ApiError;
 use dispatch_shared::domain::organizations::project_item;
 use dispatch_shared::domain::projects;
@@ -21,10 +20,10 @@ fn spec(total: i64) -> ListSpec {
     projects::list_spec(ORG, total)
 }
 
-/// Writes projects `name-000`… straight into the table (25 per BatchWriteItem).
+/// Writes projects `name-000`… straight into the table.
 async fn seed(store: &Store, first: i32, count: i32) {
     let now = Timestamp::now();
-    let items: Vec<WriteRequest> = (first..first + count)
+    let items = (first..first + count)
         .map(|i| {
             let mut project = Project::new(
                 i + 1,
@@ -36,25 +35,10 @@ async fn seed(store: &Store, first: i32, count: i32) {
                 now,
             );
             project.display_name = format!("display-{:03}", 999 - i);
-            WriteRequest::builder()
-                .put_request(
-                    PutRequest::builder()
-                        .set_item(Some(project_item(&project).unwrap().into_attributes()))
-                        .build()
-                        .unwrap(),
-                )
-                .build()
+            project_item(&project).unwrap()
         })
         .collect();
-    for chunk in items.chunks(25) {
-        store
-            .client()
-            .batch_write_item()
-            .request_items(store.table(), chunk.to_vec())
-            .send()
-            .await
-            .unwrap();
-    }
+    store.put_batch(items).await.unwrap();
 }
 
 async fn page(app: &TestApp, total: i64, query: &str) -> Result<Page, ApiError> {

@@ -3,7 +3,6 @@
 //! landed (members, the plugin catalogue, instances, events) use items written straight into
 //! their list indexes, with the JSON views those route groups will serve.
 
-use aws_sdk_dynamodb::types::{PutRequest, WriteRequest};
 use dispatch_shared::domain::{memberships, organizations, plugins};
 use dispatch_shared::list::{ListParams, ListSpec, Page, list};
 use dispatch_shared::store::keys::{Key, sort_value};
@@ -15,33 +14,17 @@ use crate::helpers::{TestApp, create_organization, spawn_app};
 /// Writes views into a collection: item `i` keyed `SYN#<collection>#i`, sorted by the given
 /// values (one per list index).
 async fn seed(store: &Store, collection: &str, items: &[(Value, Vec<String>)]) {
-    let writes: Vec<WriteRequest> = items
+    let items = items
         .iter()
         .enumerate()
         .map(|(i, (view, sorts))| {
             let key = Key::new(format!("SYN#{collection}#{i}"), "ITEM");
-            let item = Item::new(&key, "Synthetic", view)
+            Item::new(&key, "Synthetic", view)
                 .unwrap()
-                .in_list(collection, sorts);
-            WriteRequest::builder()
-                .put_request(
-                    PutRequest::builder()
-                        .set_item(Some(item.into_attributes()))
-                        .build()
-                        .unwrap(),
-                )
-                .build()
+                .in_list(collection, sorts)
         })
         .collect();
-    for chunk in writes.chunks(25) {
-        store
-            .client()
-            .batch_write_item()
-            .request_items(store.table(), chunk.to_vec())
-            .send()
-            .await
-            .unwrap();
-    }
+    store.put_batch(items).await.unwrap();
 }
 
 async fn call(app: &TestApp, spec: &ListSpec, query: &str) -> Page {

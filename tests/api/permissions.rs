@@ -115,18 +115,10 @@ async fn callers(app: &TestApp) -> Callers {
     }
     // A member of another organization only.
     let acme = crate::helpers::create_organization(&app.store, "Acme Corp").await;
-    let outsider = dispatch_shared::model::EmailAddress::parse("outsider@example.com").unwrap();
-    let hash = app
-        .state
-        .passwords()
-        .hash(&dispatch_shared::auth::Password::parse(password).unwrap())
-        .await
-        .unwrap();
-    users::create(&app.store, &outsider, hash, &[(acme, Role::Owner)])
-        .await
-        .unwrap();
-    let login = app.login("outsider@example.com", password).await;
-    tokens.push(('x', login.body["token"].as_str().unwrap().to_owned()));
+    let outsider = app
+        .member_only_of(&acme, "outsider@example.com", password, Role::Owner)
+        .await;
+    tokens.push(('x', outsider));
     Callers {
         tokens,
         member_id,

@@ -324,20 +324,9 @@ async fn no_caller_of_one_organization_reaches_a_user_of_another() {
     let acme = create_organization(&app.store, "Acme Corp").await;
     let (victim_id, _) = member(&app, &default, "victim@example.com", Role::Admin).await;
     // The attacker belongs to Acme only (registration would also have joined `default`).
-    let email = dispatch_shared::model::EmailAddress::parse("attacker@example.com").unwrap();
-    let hash = app
-        .state
-        .passwords()
-        .hash(&dispatch_shared::auth::Password::parse(PASSWORD).unwrap())
-        .await
-        .unwrap();
-    users::create(&app.store, &email, hash, &[(acme.clone(), Role::Owner)])
-        .await
-        .unwrap();
-    let attacker = app.login("attacker@example.com", PASSWORD).await.body["token"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let attacker = app
+        .member_only_of(&acme, "attacker@example.com", PASSWORD, Role::Owner)
+        .await;
     let attempts: Vec<(&str, String, Value)> = vec![
         (
             "GET",

@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use aws_sdk_dynamodb::config::interceptors::BeforeTransmitInterceptorContextRef;
 use aws_sdk_dynamodb::config::{ConfigBag, Intercept, RuntimeComponents};
-use aws_sdk_dynamodb::types::{AttributeValue, PutRequest, WriteRequest};
+use aws_sdk_dynamodb::types::AttributeValue;
 use dispatch_shared::AppState;
 use dispatch_shared::config::{AutoJoin, Config};
 use dispatch_shared::domain::organizations::project_item;
@@ -73,35 +73,22 @@ async fn main() -> anyhow::Result<()> {
 
     // 10,000 projects in organization `default`, and its counter set to match.
     let now = Timestamp::now();
-    let writes: Vec<WriteRequest> = (0..ITEMS)
+    let projects = (0..ITEMS)
         .map(|i| {
-            let project = Project::new(
+            let name = format!("project-{i:05}");
+            project_item(&Project::new(
                 100_000 + i,
                 1,
                 "default",
-                &format!("project-{i:05}"),
+                &name,
                 None,
                 false,
                 now,
-            );
-            WriteRequest::builder()
-                .put_request(
-                    PutRequest::builder()
-                        .set_item(Some(project_item(&project).unwrap().into_attributes()))
-                        .build()
-                        .unwrap(),
-                )
-                .build()
+            ))
+            .unwrap()
         })
         .collect();
-    for chunk in writes.chunks(25) {
-        store
-            .client()
-            .batch_write_item()
-            .request_items(store.table(), chunk.to_vec())
-            .send()
-            .await?;
-    }
+    store.put_batch(projects).await?;
     let mut tx = Transaction::new();
     tx.update(
         keys::organization("default"),
@@ -219,7 +206,7 @@ async fn main() -> anyhow::Result<()> {
         .get(&keys::organization("default"))
         .await?
         .expect("default");
-    let members: Vec<WriteRequest> = (0..ITEMS)
+    let members = (0..ITEMS)
         .map(|i| {
             let membership = dispatch_shared::model::Membership {
                 user_id: 200_000 + i,
@@ -231,25 +218,10 @@ async fn main() -> anyhow::Result<()> {
                 updated_at: now,
                 version: 1,
             };
-            let item = dispatch_shared::domain::users::membership_item(&membership).unwrap();
-            WriteRequest::builder()
-                .put_request(
-                    PutRequest::builder()
-                        .set_item(Some(item.into_attributes()))
-                        .build()
-                        .unwrap(),
-                )
-                .build()
+            dispatch_shared::domain::users::membership_item(&membership).unwrap()
         })
         .collect();
-    for chunk in members.chunks(25) {
-        store
-            .client()
-            .batch_write_item()
-            .request_items(store.table(), chunk.to_vec())
-            .send()
-            .await?;
-    }
+    store.put_batch(members).await?;
     let mut tx = Transaction::new();
     tx.update(
         keys::organization("default"),

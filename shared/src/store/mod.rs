@@ -49,6 +49,7 @@
 //!   [`retry_on_version_conflict`] retries a lost race up to 3 times before it becomes a 409.
 //! - Timestamps are Dispatch's `%Y-%m-%dT%H:%M:%S.%fZ` ([`crate::time`]).
 
+pub mod batch;
 pub mod error;
 pub mod expression;
 pub mod ids;
