@@ -302,6 +302,7 @@ pub async fn create_organization(
             banner_color: None,
             banner_text: None,
         },
+        None,
     )
     .await
     .expect("organization created")

@@ -11,6 +11,7 @@ mod lambda_events;
 mod list;
 mod list_ui_calls;
 mod organizations;
+mod organizations_api;
 mod permissions;
 mod route_table;
 mod secrets;

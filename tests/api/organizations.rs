@@ -30,21 +30,21 @@ fn conflict_message(result: Result<Organization, ApiError>) -> String {
 #[tokio::test]
 async fn a_taken_name_id_or_slug_is_a_409_and_writes_nothing() {
     let app = spawn_app().await;
-    let first = create(&app.store, new_org("My Org")).await.unwrap();
+    let first = create(&app.store, new_org("My Org"), None).await.unwrap();
     assert_eq!(first.slug, "my_org");
     let before = app.scan_all().await;
 
-    let same_name = conflict_message(create(&app.store, new_org("My Org")).await);
+    let same_name = conflict_message(create(&app.store, new_org("My Org"), None).await);
     assert_eq!(same_name, "An organization with this name already exists.");
 
     let mut same_id = new_org("Other Org");
     same_id.id = Some(PrimaryKey::new(i64::from(first.id)).unwrap());
     assert_eq!(
-        conflict_message(create(&app.store, same_id).await),
+        conflict_message(create(&app.store, same_id, None).await),
         "An organization with this id already exists."
     );
 
-    let same_slug = conflict_message(create(&app.store, new_org("my org!")).await);
+    let same_slug = conflict_message(create(&app.store, new_org("my org!"), None).await);
     assert_eq!(same_slug, "An organization with this slug already exists.");
 
     // Id counters may have moved (ids are never reused); nothing else did.
@@ -64,7 +64,7 @@ async fn a_taken_name_id_or_slug_is_a_409_and_writes_nothing() {
 #[tokio::test]
 async fn a_name_whose_slug_is_too_short_is_a_422() {
     let app = spawn_app().await;
-    match create(&app.store, new_org("ab!")).await {
+    match create(&app.store, new_org("ab!"), None).await {
         Err(ApiError::Validation(details)) => {
             assert_eq!(details[0].loc, dispatch_shared::loc!["body", "name"])
         }
@@ -77,7 +77,7 @@ async fn a_new_default_organization_takes_the_flag_from_the_old_one() {
     let app = spawn_app().await;
     let mut second = new_org("Second Org");
     second.default = true;
-    create(&app.store, second).await.unwrap();
+    create(&app.store, second, None).await.unwrap();
 
     let old: Organization = app
         .store

@@ -54,12 +54,17 @@ pub fn project_item(project: &Project) -> Result<Item, StoreError> {
     )
 }
 
-/// Creates an organization with its default project, in one transaction.
+/// Creates an organization with its default project (and its `owner`'s membership, when there
+/// is one), in one transaction.
 ///
 /// Dispatch's order of checks holds: a taken name, then a taken id, then a taken slug, each a
 /// 409 with Dispatch's message. A new default organization takes the flag from the old one in
 /// the same transaction, so there is always at most one.
-pub async fn create(store: &Store, new: NewOrganization) -> Result<Organization, ApiError> {
+pub async fn create(
+    store: &Store,
+    new: NewOrganization,
+    owner: Option<&crate::model::User>,
+) -> Result<Organization, ApiError> {
     let slug = OrganizationSlug::parse(&slugify(new.name.as_str()))
         .map_err(|invalid| invalid.at(loc!["body", "name"]))?;
     let org_id = match new.id {
@@ -82,7 +87,7 @@ pub async fn create(store: &Store, new: NewOrganization) -> Result<Organization,
         created_at: now,
         updated_at: now,
         version: 1,
-        member_count: 0,
+        member_count: i64::from(owner.is_some()),
         project_count: 1,
         instance_count: 0,
     };
@@ -140,6 +145,17 @@ pub async fn create(store: &Store, new: NewOrganization) -> Result<Organization,
             .with_str("slug", &org.slug),
         "project_id",
     )?;
+    if let Some(owner) = owner {
+        // The creator becomes its Owner in the same transaction (the count is set above).
+        crate::domain::users::membership_items(
+            &mut tx,
+            &org,
+            owner,
+            crate::model::Role::Owner,
+            &[],
+            now,
+        )?;
+    }
 
     store
         .transact(tx)
@@ -159,7 +175,7 @@ pub async fn create(store: &Store, new: NewOrganization) -> Result<Organization,
 /// Adds to `tx` the actions that make `slug` the default organization: the singleton is
 /// created, or moved from the previous default whose flag is cleared (both conditional, so a
 /// concurrent change makes the transaction fail as a version conflict).
-async fn take_default_flag(
+pub(crate) async fn take_default_flag(
     store: &Store,
     tx: &mut Transaction,
     slug: &str,

@@ -79,6 +79,28 @@ pub fn add_membership_with_projects(
     project_ids: &[i32],
     now: Timestamp,
 ) -> Result<(), StoreError> {
+    membership_items(tx, org, user, role, project_ids, now)?;
+    tx.update(
+        keys::organization(&org.slug),
+        Expression::new("ADD #members :one")
+            .name("#members", "member_count")
+            .value(":one", AttributeValue::N("1".into())),
+        Some(Expression::item_present()),
+        Some("organization"),
+    )?;
+    Ok(())
+}
+
+/// The membership and project-link items of [`add_membership_with_projects`], without the
+/// organization's member count (for a transaction that writes the organization item itself).
+pub fn membership_items(
+    tx: &mut Transaction,
+    org: &Organization,
+    user: &User,
+    role: Role,
+    project_ids: &[i32],
+    now: Timestamp,
+) -> Result<(), StoreError> {
     let membership = Membership {
         user_id: user.id,
         email: user.email.clone(),
@@ -108,14 +130,6 @@ pub fn add_membership_with_projects(
         };
         tx.put_new(project_link_item(&link)?, "project_link")?;
     }
-    tx.update(
-        keys::organization(&org.slug),
-        Expression::new("ADD #members :one")
-            .name("#members", "member_count")
-            .value(":one", AttributeValue::N("1".into())),
-        Some(Expression::item_present()),
-        Some("organization"),
-    )?;
     Ok(())
 }
 

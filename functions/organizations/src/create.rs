@@ -1,0 +1,49 @@
+//! `POST /api/v1/organizations`: any authenticated user creates an organization and becomes its
+//! Owner (Dispatch's rule). The organization, its guards, the Owner's membership and the default
+//! project are written in one transaction; a taken name, id or slug is a 409 with Dispatch's
+//! messages, a slug shorter than 3 characters or equal to a fixed path segment a 422.
+
+use axum::extract::State;
+use dispatch_shared::domain::organizations::{self, NewOrganization};
+use dispatch_shared::error::ApiError;
+use dispatch_shared::http::Json;
+use dispatch_shared::model::{NameStr, PrimaryKey};
+use dispatch_shared::views::OrganizationRead;
+use dispatch_shared::{AppState, Caller};
+use serde::Deserialize;
+
+/// Dispatch's `OrganizationCreate` (`slug` and other keys are ignored).
+#[derive(Debug, Deserialize)]
+pub struct CreateBody {
+    #[serde(default)]
+    pub id: Option<PrimaryKey>,
+    pub name: NameStr,
+    #[serde(default)]
+    pub description: Option<String>,
+    #[serde(default)]
+    pub default: Option<bool>,
+    #[serde(default)]
+    pub banner_enabled: Option<bool>,
+    #[serde(default)]
+    pub banner_color: Option<String>,
+    #[serde(default)]
+    pub banner_text: Option<NameStr>,
+}
+
+pub async fn create_organization(
+    State(state): State<AppState>,
+    caller: Caller,
+    Json(body): Json<CreateBody>,
+) -> Result<Json<OrganizationRead>, ApiError> {
+    let new = NewOrganization {
+        id: body.id,
+        name: body.name,
+        description: body.description.map(|d| d.trim().to_owned()),
+        default: body.default.unwrap_or(false),
+        banner_enabled: body.banner_enabled.unwrap_or(false),
+        banner_color: body.banner_color,
+        banner_text: body.banner_text.map(|t| t.as_str().to_owned()),
+    };
+    let org = organizations::create(state.store(), new, Some(&caller.user)).await?;
+    Ok(Json(OrganizationRead::from(&org)))
+}
