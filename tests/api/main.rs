@@ -13,6 +13,7 @@ mod list_ui_calls;
 mod organizations;
 mod organizations_api;
 mod permissions;
+mod projects_api;
 mod route_table;
 mod secrets;
 mod store;

@@ -1,16 +1,42 @@
-//! The projects route group.
+//! The projects route group (`/api/v1/{organization}/projects…`).
 //!
-//! Routes are declared in [`dispatch_shared::routes::ROUTES`]; those this crate does not
-//! implement yet answer 501 in Dispatch's error shape.
+//! | Route | Module |
+//! |---|---|
+//! | `GET /api/v1/{organization}/projects` | [`list`] |
+//! | `POST /api/v1/{organization}/projects` | [`create`] |
+//! | `GET /api/v1/{organization}/projects/{project_id}` | [`read`] |
+//!
+//! `PUT` and `DELETE` of a project are in the route table and answer 501 until they land.
+//! Every project is read through the path's organization: another organization's project id
+//! is a 404.
+
+pub mod create;
+pub mod list;
+pub mod read;
 
 use axum::Router;
 use dispatch_shared::AppState;
 use dispatch_shared::http::{RouteHandlers, RouteTableError, app};
-use dispatch_shared::routes::Function;
+use dispatch_shared::routes::{Function, Method};
 
 /// The handlers of this route group.
 pub fn routes() -> RouteHandlers {
     RouteHandlers::new(Function::Projects)
+        .handle(
+            Method::Get,
+            "/api/v1/{organization}/projects",
+            list::list_projects,
+        )
+        .handle(
+            Method::Post,
+            "/api/v1/{organization}/projects",
+            create::create_project,
+        )
+        .handle(
+            Method::Get,
+            "/api/v1/{organization}/projects/{project_id}",
+            read::get_project,
+        )
 }
 
 /// The router the Lambda serves.

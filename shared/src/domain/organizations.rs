@@ -145,6 +145,10 @@ pub async fn create(
             .with_str("slug", &org.slug),
         "project_id",
     )?;
+    // The default project's init data (spec §7.5) exists with it or not at all.
+    for item in crate::domain::project_init::items(store, &org.slug, project.id, now).await? {
+        tx.put_new(item, "project_data")?;
+    }
     if let Some(owner) = owner {
         // The creator becomes its Owner in the same transaction (the count is set above).
         crate::domain::users::membership_items(

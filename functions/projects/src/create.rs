@@ -1,0 +1,115 @@
+//! `POST /api/v1/{organization}/projects`: an Owner or Manager creates a project, with its init
+//! data, synchronously (Q-P2) and in one transaction. The `id` key is optional (Q-P1); the
+//! organization is the path's, whatever the body's `organization` says.
+
+use axum::extract::State;
+use dispatch_shared::domain::projects;
+use dispatch_shared::error::ApiError;
+use dispatch_shared::http::Json;
+use dispatch_shared::model::{EmailAddress, NameStr, PrimaryKey, Project};
+use dispatch_shared::time::Timestamp;
+use dispatch_shared::views::project_read;
+use dispatch_shared::{AppState, Caller};
+use serde::Deserialize;
+use serde_json::Value;
+
+/// Dispatch's `ProjectCreate`: the writable fields of a project, with its API defaults.
+#[derive(Debug, Deserialize)]
+pub struct CreateBody {
+    #[serde(default)]
+    pub id: Option<PrimaryKey>,
+    pub name: NameStr,
+    #[serde(default)]
+    pub display_name: Option<String>,
+    #[serde(default)]
+    pub description: Option<String>,
+    #[serde(default)]
+    pub default: Option<bool>,
+    #[serde(default)]
+    pub color: Option<String>,
+    #[serde(default)]
+    pub owner_email: Option<EmailAddress>,
+    #[serde(default)]
+    pub owner_conversation: Option<String>,
+    #[serde(default)]
+    pub annual_employee_cost: Option<i64>,
+    #[serde(default)]
+    pub business_year_hours: Option<i64>,
+    #[serde(default)]
+    pub enabled: Option<bool>,
+    #[serde(default)]
+    pub allow_self_join: Option<bool>,
+    #[serde(default)]
+    pub send_daily_reports: Option<bool>,
+    #[serde(default)]
+    pub send_weekly_reports: Option<bool>,
+    #[serde(default)]
+    pub select_commander_visibility: Option<bool>,
+    #[serde(default)]
+    pub storage_folder_one: Option<String>,
+    #[serde(default)]
+    pub storage_folder_two: Option<String>,
+    #[serde(default)]
+    pub storage_use_folder_one_as_primary: Option<bool>,
+    #[serde(default)]
+    pub storage_use_title: Option<bool>,
+    #[serde(default)]
+    pub report_incident_instructions: Option<String>,
+    #[serde(default)]
+    pub report_incident_title_hint: Option<String>,
+    #[serde(default)]
+    pub report_incident_description_hint: Option<String>,
+    #[serde(default)]
+    pub suggest_security_event_over_incident: Option<bool>,
+}
+
+pub async fn create_project(
+    State(state): State<AppState>,
+    caller: Caller,
+    Json(body): Json<CreateBody>,
+) -> Result<Json<Value>, ApiError> {
+    let org = caller.organization()?;
+    let defaults = Project::new(
+        0,
+        org.id,
+        &org.slug,
+        body.name.as_str(),
+        None,
+        false,
+        Timestamp::now(),
+    );
+    let trimmed = |value: Option<String>| value.map(|v| v.trim().to_owned());
+    let project = Project {
+        id: body.id.map_or(0, PrimaryKey::get),
+        display_name: trimmed(body.display_name).unwrap_or_default(),
+        description: trimmed(body.description),
+        default: body.default.unwrap_or(false),
+        color: trimmed(body.color),
+        owner_email: body.owner_email.map(|e| e.as_str().to_owned()),
+        owner_conversation: trimmed(body.owner_conversation),
+        annual_employee_cost: body.annual_employee_cost.or(defaults.annual_employee_cost),
+        business_year_hours: body.business_year_hours.or(defaults.business_year_hours),
+        enabled: body.enabled.or(defaults.enabled),
+        allow_self_join: body.allow_self_join.or(defaults.allow_self_join),
+        send_daily_reports: body.send_daily_reports.or(defaults.send_daily_reports),
+        send_weekly_reports: body.send_weekly_reports.or(defaults.send_weekly_reports),
+        select_commander_visibility: body
+            .select_commander_visibility
+            .or(defaults.select_commander_visibility),
+        storage_folder_one: trimmed(body.storage_folder_one),
+        storage_folder_two: trimmed(body.storage_folder_two),
+        storage_use_folder_one_as_primary: body
+            .storage_use_folder_one_as_primary
+            .or(defaults.storage_use_folder_one_as_primary),
+        storage_use_title: body.storage_use_title.or(defaults.storage_use_title),
+        report_incident_instructions: trimmed(body.report_incident_instructions),
+        report_incident_title_hint: trimmed(body.report_incident_title_hint),
+        report_incident_description_hint: trimmed(body.report_incident_description_hint),
+        suggest_security_event_over_incident: body
+            .suggest_security_event_over_incident
+            .or(defaults.suggest_security_event_over_incident),
+        ..defaults
+    };
+    let project = projects::create(state.store(), org, project).await?;
+    Ok(Json(project_read(&project)))
+}

@@ -1,0 +1,281 @@
+//! The projects route group (list, create, get) as Dispatch's UI calls it, with the project
+//! init data (spec §7.5) written with every project, and tenant isolation.
+
+use dispatch_shared::domain::users;
+use dispatch_shared::model::Role;
+use dispatch_shared::store::{Source, keys};
+use http::StatusCode;
+use serde_json::{Value, json};
+
+use crate::helpers::{TestApp, authed, create_organization, json_request, spawn_app};
+
+const PASSWORD: &str = "correct horse battery";
+
+async fn with_role(app: &TestApp, email: &str, role: Role) -> String {
+    let token = app.register(email, PASSWORD).await;
+    let org = users::organization(&app.store, "default")
+        .await
+        .unwrap()
+        .unwrap();
+    let user = users::find_by_email(&app.store, email)
+        .await
+        .unwrap()
+        .unwrap();
+    users::set_role(&app.store, &org, &user, role)
+        .await
+        .unwrap();
+    token
+}
+
+/// The init items of a project, by kind.
+async fn init_data(app: &TestApp, slug: &str, project_id: i64) -> Vec<Value> {
+    let items = app
+        .store
+        .query_prefix(
+            Source::Table,
+            &keys::project_partition(slug, project_id as i32),
+            "",
+        )
+        .await
+        .unwrap();
+    items
+        .into_iter()
+        .filter(|i| !i["sk"].as_s().unwrap().starts_with("USER#"))
+        .map(|i| {
+            let mut value: Value = dispatch_shared::store::from_attributes(i.clone()).unwrap();
+            value["kind"] = json!(i["entity"].as_s().unwrap());
+            value
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn a_manager_creates_a_project_with_dispatchs_init_data() {
+    let app = spawn_app().await;
+    let manager = with_role(&app, "manager@example.com", Role::Manager).await;
+    // The UI's project form: `id: null` and the organization by name and slug.
+    let form = json!({"id": null, "name": "Security", "display_name": "Security Team", "description": "Handles incidents",
+                      "color": "#ff0000", "organization": {"name": "default", "slug": "default"}, "owner_email": "lead@example.com"});
+    let created = app
+        .send(json_request(
+            "POST",
+            "/api/v1/default/projects",
+            &form,
+            Some(&manager),
+        ))
+        .await;
+    assert_eq!(created.status, StatusCode::OK, "{}", created.body);
+    assert_eq!(
+        (
+            created.body["name"].clone(),
+            created.body["annual_employee_cost"].clone()
+        ),
+        (json!("Security"), json!(50000))
+    );
+    assert_eq!(created.body["stable_priority"], Value::Null);
+    let id = created.body["id"].as_i64().unwrap();
+
+    let data = init_data(&app, "default", id).await;
+    let count = |kind: &str| data.iter().filter(|d| d["kind"] == kind).count();
+    assert_eq!(
+        [
+            count("INCIDENT_TYPE"),
+            count("INCIDENT_PRIORITY"),
+            count("INCIDENT_SEVERITY"),
+            count("INCIDENT_COST_TYPE"),
+            count("CASE_COST_TYPE"),
+            count("CASE_TYPE"),
+            count("CASE_PRIORITY"),
+            count("CASE_SEVERITY")
+        ],
+        [1, 3, 5, 1, 2, 1, 5, 5]
+    );
+    let low = data
+        .iter()
+        .find(|d| d["kind"] == "INCIDENT_PRIORITY" && d["name"] == "Low")
+        .unwrap();
+    assert_eq!(
+        (
+            low["tactical_report_reminder"].clone(),
+            low["executive_report_reminder"].clone(),
+            low["default"].clone(),
+            low["color"].clone()
+        ),
+        (json!(12), json!(9999), json!(true), json!("#8bc34a"))
+    );
+    let critical = data
+        .iter()
+        .find(|d| d["kind"] == "CASE_PRIORITY" && d["name"] == "Critical")
+        .unwrap();
+    assert_eq!(
+        (
+            critical["page_assignee"].clone(),
+            critical["disable_delayed_message_warning"].clone()
+        ),
+        (json!(true), json!(true))
+    );
+    let incident_type = data.iter().find(|d| d["kind"] == "INCIDENT_TYPE").unwrap();
+    let case_type = data.iter().find(|d| d["kind"] == "CASE_TYPE").unwrap();
+    assert_eq!(
+        case_type["incident_type_id"], incident_type["id"],
+        "the case type is linked to the incident type"
+    );
+
+    let got = app
+        .send(authed(
+            "GET",
+            &format!("/api/v1/default/projects/{id}"),
+            &manager,
+        ))
+        .await;
+    assert_eq!(
+        (got.status, got.body["display_name"].clone()),
+        (StatusCode::OK, json!("Security Team"))
+    );
+
+    let taken = app
+        .send(json_request(
+            "POST",
+            "/api/v1/default/projects",
+            &json!({"name": "Security"}),
+            Some(&manager),
+        ))
+        .await;
+    assert_eq!(
+        (taken.status, taken.body["detail"][0]["msg"].clone()),
+        (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            json!("A project with this name already exists.")
+        )
+    );
+    assert_eq!(
+        init_data(&app, "default", id).await.len(),
+        data.len(),
+        "the refused creation wrote nothing"
+    );
+}
+
+#[tokio::test]
+async fn the_default_organizations_project_has_its_init_data_too() {
+    let app = spawn_app().await;
+    let org = users::organization(&app.store, "default")
+        .await
+        .unwrap()
+        .unwrap();
+    let data = init_data(&app, "default", i64::from(org.default_project_id.unwrap())).await;
+    assert_eq!(
+        data.len(),
+        dispatch_shared::domain::project_init::item_count()
+    );
+}
+
+#[tokio::test]
+async fn the_uis_project_list_calls() {
+    let app = spawn_app().await;
+    let owner = with_role(&app, "owner@example.com", Role::Owner).await;
+    for (name, display) in [("Zeta", "A zeta"), ("Alpha", "Z alpha"), ("Mid", "M mid")] {
+        let body = json!({"name": name, "display_name": display});
+        assert_eq!(
+            app.send(json_request(
+                "POST",
+                "/api/v1/default/projects",
+                &body,
+                Some(&owner)
+            ))
+            .await
+            .status,
+            StatusCode::OK
+        );
+    }
+    let names = |body: &Value| -> Vec<String> {
+        body["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p["name"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let table = app
+        .send(authed(
+            "GET",
+            "/api/v1/default/projects?itemsPerPage=25&sortBy[]=name&descending[]=false",
+            &owner,
+        ))
+        .await;
+    assert_eq!(names(&table.body), ["Alpha", "default", "Mid", "Zeta"]);
+    assert_eq!(
+        (
+            table.body["total"].clone(),
+            table.body["itemsPerPage"].clone()
+        ),
+        (json!(4), json!(4))
+    );
+    let combobox = app
+        .send(authed(
+            "GET",
+            "/api/v1/default/projects?itemsPerPage=10&sortBy[]=display_name&descending[]=false&q=a",
+            &owner,
+        ))
+        .await;
+    // `q` matches names containing "a" (and name or description words starting with it); the
+    // order is by display name: "" (default), "A zeta", "Z alpha".
+    assert_eq!(names(&combobox.body), ["default", "Zeta", "Alpha"]);
+    let all = app
+        .send(authed(
+            "GET",
+            "/api/v1/default/projects?itemsPerPage=-1",
+            &owner,
+        ))
+        .await;
+    assert_eq!(all.body["items"].as_array().unwrap().len(), 4);
+    let default = app
+        .send(authed("GET", "/api/v1/default/projects?filter=%7B%22field%22%3A%22default%22%2C%22op%22%3A%22%3D%3D%22%2C%22value%22%3Atrue%7D", &owner))
+        .await;
+    assert_eq!(names(&default.body), ["default"]);
+    let by_name = app
+        .send(authed("GET", "/api/v1/default/projects?q=Mid", &owner))
+        .await;
+    assert_eq!(names(&by_name.body), ["Mid"]);
+}
+
+#[tokio::test]
+async fn another_organizations_project_is_a_404() {
+    let app = spawn_app().await;
+    let member = with_role(&app, "member@example.com", Role::Member).await;
+    let acme = create_organization(&app.store, "Acme Corp").await;
+    let foreign = acme.default_project_id.unwrap();
+    let response = app
+        .send(authed(
+            "GET",
+            &format!("/api/v1/default/projects/{foreign}"),
+            &member,
+        ))
+        .await;
+    assert_eq!(
+        (response.status, response.body["detail"][0]["msg"].clone()),
+        (
+            StatusCode::NOT_FOUND,
+            json!("A project with this id does not exist.")
+        )
+    );
+    let listed = app
+        .send(authed(
+            "GET",
+            "/api/v1/default/projects?itemsPerPage=-1",
+            &member,
+        ))
+        .await;
+    assert!(
+        !listed
+            .body
+            .to_string()
+            .contains(&format!("\"id\":{foreign},")),
+        "no other tenant's project listed"
+    );
+    assert_eq!(
+        app.send(authed("GET", "/api/v1/default/projects/abc", &member))
+            .await
+            .status,
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+}
