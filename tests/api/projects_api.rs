@@ -279,3 +279,106 @@ async fn another_organizations_project_is_a_404() {
         StatusCode::UNPROCESSABLE_ENTITY
     );
 }
+
+#[tokio::test]
+async fn an_admin_updates_a_project_and_its_stable_priority() {
+    let app = spawn_app().await;
+    let admin = with_role(&app, "admin@example.com", Role::Admin).await;
+    let org = users::organization(&app.store, "default")
+        .await
+        .unwrap()
+        .unwrap();
+    let id = i64::from(org.default_project_id.unwrap());
+    let path = format!("/api/v1/default/projects/{id}");
+    let priorities = init_data(&app, "default", id).await;
+    let high = priorities
+        .iter()
+        .find(|d| d["kind"] == "INCIDENT_PRIORITY" && d["name"] == "High")
+        .unwrap()["id"]
+        .clone();
+
+    // The UI sends the whole project back, with one toggle changed and the stable priority set.
+    let mut form = app.send(authed("GET", &path, &admin)).await.body;
+    form["send_daily_reports"] = json!(false);
+    form["stable_priority_id"] = high.clone();
+    form["loading"] = json!(true);
+    let updated = app
+        .send(json_request("PUT", &path, &form, Some(&admin)))
+        .await;
+    assert_eq!(updated.status, StatusCode::OK, "{}", updated.body);
+    assert_eq!(updated.body["send_daily_reports"], false);
+    assert_eq!(updated.body["stable_priority"]["name"], "High");
+    assert_eq!(
+        app.send(authed("GET", &path, &admin)).await.body["stable_priority"]["id"],
+        high
+    );
+
+    // A priority of another project, a wrong type, a mismatched id: 422s that change nothing.
+    let acme = create_organization(&app.store, "Acme Corp").await;
+    let foreign = init_data(
+        &app,
+        "acme_corp",
+        i64::from(acme.default_project_id.unwrap()),
+    )
+    .await;
+    let foreign_priority = foreign
+        .iter()
+        .find(|d| d["kind"] == "INCIDENT_PRIORITY")
+        .unwrap()["id"]
+        .clone();
+    let before = app.scan_all().await;
+    for body in [
+        json!({"stable_priority_id": foreign_priority}),
+        json!({"annual_employee_cost": "lots"}),
+        json!({"id": id + 1000}),
+        json!({"name": "x"}),
+        json!({"owner_email": "not-an-email"}),
+    ] {
+        let response = app
+            .send(json_request("PUT", &path, &body, Some(&admin)))
+            .await;
+        assert_eq!(
+            response.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{body}: {}",
+            response.body
+        );
+    }
+    assert_eq!(app.scan_all().await, before);
+
+    // Renaming moves the name guard: the old name is free again, a taken one is refused.
+    let renamed = app
+        .send(json_request(
+            "PUT",
+            &path,
+            &json!({"name": "Main"}),
+            Some(&admin),
+        ))
+        .await;
+    assert_eq!(renamed.body["name"], "Main");
+    let owner = with_role(&app, "owner@example.com", Role::Owner).await;
+    let reuse = app
+        .send(json_request(
+            "POST",
+            "/api/v1/default/projects",
+            &json!({"name": "default"}),
+            Some(&owner),
+        ))
+        .await;
+    assert_eq!(reuse.status, StatusCode::OK, "{}", reuse.body);
+    let taken = app
+        .send(json_request(
+            "PUT",
+            &path,
+            &json!({"name": "default"}),
+            Some(&admin),
+        ))
+        .await;
+    assert_eq!(
+        (taken.status, taken.body["detail"][0]["msg"].clone()),
+        (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            json!("A project with this name already exists.")
+        )
+    );
+}

@@ -4,15 +4,16 @@
 //! |---|---|
 //! | `GET /api/v1/{organization}/projects` | [`list`] |
 //! | `POST /api/v1/{organization}/projects` | [`create`] |
-//! | `GET /api/v1/{organization}/projects/{project_id}` | [`read`] |
+//! | `GET`/`PUT /api/v1/{organization}/projects/{project_id}` | [`read`], [`update`] |
 //!
-//! `PUT` and `DELETE` of a project are in the route table and answer 501 until they land.
+//! `DELETE` of a project is in the route table and answers 501 until it lands.
 //! Every project is read through the path's organization: another organization's project id
 //! is a 404.
 
 pub mod create;
 pub mod list;
 pub mod read;
+pub mod update;
 
 use axum::Router;
 use dispatch_shared::AppState;
@@ -36,6 +37,11 @@ pub fn routes() -> RouteHandlers {
             Method::Get,
             "/api/v1/{organization}/projects/{project_id}",
             read::get_project,
+        )
+        .handle(
+            Method::Put,
+            "/api/v1/{organization}/projects/{project_id}",
+            update::update_project,
         )
 }
 

@@ -33,6 +33,10 @@ pub const PROJECT_FIELDS: &[(&str, FieldType)] = &[
     ("storage_use_folder_one_as_primary", FieldType::Bool),
     ("storage_use_title", FieldType::Bool),
     ("suggest_security_event_over_incident", FieldType::Bool),
+    ("weekly_report_notification_id", FieldType::Int),
+    ("report_incident_instructions", FieldType::Str),
+    ("report_incident_title_hint", FieldType::Str),
+    ("report_incident_description_hint", FieldType::Str),
 ];
 
 const SCHEMA: &[ModelFields] = &[ModelFields {
@@ -147,4 +151,148 @@ pub async fn create(
             )
         })?;
     Ok(project)
+}
+
+/// The incident priority `priority_id` of a project, as the `stable_priority` object of
+/// ProjectRead, if it is one of that project's priorities.
+pub async fn stable_priority(
+    store: &Store,
+    slug: &str,
+    project_id: i32,
+    priority_id: i32,
+) -> Result<Option<Value>, ApiError> {
+    let key = crate::store::keys::project_data(slug, project_id, "INCIDENT_PRIORITY", priority_id);
+    Ok(store
+        .get_attributes(&key)
+        .await?
+        .map(from_attributes::<Value>)
+        .transpose()?
+        .map(|mut priority| {
+            if let Some(map) = priority.as_object_mut() {
+                for internal in ["pk", "sk", "entity", "version", "created_at"] {
+                    map.remove(internal);
+                }
+            }
+            priority
+        }))
+}
+
+/// Applies a PUT body to a project: every sent field that is a column, type-checked (422 naming
+/// the field), `name` renamed under its uniqueness guard, `stable_priority_id` only to one of the
+/// project's own priorities. One versioned transaction, retried on a race.
+pub async fn update(
+    store: &Store,
+    slug: &str,
+    project_id: i32,
+    body: &serde_json::Map<String, Value>,
+) -> Result<Project, ApiError> {
+    use crate::error::OnCondition;
+    use crate::loc;
+    use crate::store::keys;
+    use crate::store::{Item, Transaction, retry_on_version_conflict};
+
+    let invalid =
+        |field: &str, msg: &str, kind: &str| ApiError::validation(msg, loc!["body", field], kind);
+    retry_on_version_conflict(|| async {
+        let stored: Project = store
+            .get(&keys::project(slug, project_id))
+            .await?
+            .ok_or_else(|| ApiError::NotFound("A project with this id does not exist.".into()))?;
+        let mut value = serde_json::to_value(&stored).map_err(|e| ApiError::Internal(e.into()))?;
+        for (field, kind) in PROJECT_FIELDS.iter().filter(|(f, _)| *f != "id") {
+            let Some(sent) = body.get(*field) else {
+                continue;
+            };
+            let accepted = match (kind, sent) {
+                (_, Value::Null) => {
+                    *field != "name" && *field != "default" && *field != "display_name"
+                }
+                (FieldType::Str, Value::String(_)) | (FieldType::Bool, Value::Bool(_)) => true,
+                (FieldType::Int, Value::Number(n)) => n.is_i64(),
+                _ => false,
+            };
+            if !accepted {
+                return Err(invalid(
+                    field,
+                    "Input should be a valid value for this field",
+                    "type_error",
+                ));
+            }
+            value[*field] = match sent {
+                Value::String(text) => Value::String(text.trim().to_owned()),
+                other => other.clone(),
+            };
+        }
+        if let Some(Value::String(name)) = body.get("name") {
+            let name =
+                crate::model::NameStr::parse(name).map_err(|i| i.at(loc!["body", "name"]))?;
+            value["name"] = Value::String(name.as_str().to_owned());
+        }
+        if let Some(Value::String(email)) = body.get("owner_email") {
+            crate::model::EmailAddress::parse(email)
+                .map_err(|i| i.at(loc!["body", "owner_email"]))?;
+        }
+        for field in ["stable_priority_id", "snooze_extension_oncall_service_id"] {
+            match body.get(field) {
+                None => {}
+                Some(Value::Null) => value[field] = Value::Null,
+                Some(Value::Number(n)) if n.is_i64() => value[field] = Value::Number(n.clone()),
+                Some(_) => {
+                    return Err(invalid(
+                        field,
+                        "Input should be a valid integer",
+                        "int_type",
+                    ));
+                }
+            }
+        }
+        let mut project: Project = serde_json::from_value(value)
+            .map_err(|e| invalid("body", &e.to_string(), "value_error"))?;
+        if let Some(priority) = project.stable_priority_id
+            && stable_priority(store, slug, project_id, priority)
+                .await?
+                .is_none()
+        {
+            return Err(invalid(
+                "stable_priority_id",
+                "This is not one of the project's incident priorities.",
+                "value_error",
+            ));
+        }
+        if project.snooze_extension_oncall_service_id.is_some() {
+            return Err(invalid(
+                "snooze_extension_oncall_service_id",
+                "This project has no such oncall service.",
+                "value_error",
+            ));
+        }
+        let expected = stored.version;
+        project.version = expected + 1;
+        project.updated_at = crate::time::Timestamp::now();
+        let mut tx = Transaction::new();
+        tx.put_versioned(
+            crate::domain::organizations::project_item(&project)?,
+            expected,
+        )?;
+        if project.name != stored.name {
+            tx.delete(keys::project_name_guard(slug, &stored.name), None, None)?;
+            tx.put_new(
+                Item::bare(
+                    &keys::project_name_guard(slug, &project.name),
+                    "ProjectNameGuard",
+                )
+                .with_number("project_id", i64::from(project.id)),
+                "project_name",
+            )?;
+        }
+        store.transact(tx).await.on_condition("project_name", || {
+            ApiError::validation(
+                "A project with this name already exists.",
+                loc!["body", "name"],
+                "value_error",
+            )
+        })?;
+        Ok(project)
+    })
+    .await
 }
