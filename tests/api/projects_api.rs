@@ -382,3 +382,118 @@ async fn an_admin_updates_a_project_and_its_stable_priority() {
         )
     );
 }
+
+#[tokio::test]
+async fn deleting_a_project_hides_it_at_once_and_removes_what_belongs_to_it() {
+    let app = spawn_app().await;
+    let admin = with_role(&app, "admin@example.com", Role::Admin).await;
+    let owner = with_role(&app, "owner@example.com", Role::Owner).await;
+    let created = app
+        .send(json_request(
+            "POST",
+            "/api/v1/default/projects",
+            &json!({"name": "Doomed"}),
+            Some(&owner),
+        ))
+        .await;
+    let id = created.body["id"].as_i64().unwrap();
+    let admin_user = users::find_by_email(&app.store, "admin@example.com")
+        .await
+        .unwrap()
+        .unwrap();
+    // The admin makes it one of their projects (a link in the project's partition).
+    let link = json!({"projects": [{"project": {"id": id}, "default": true}]});
+    let linked = app
+        .send(json_request(
+            "PUT",
+            &format!("/api/v1/default/users/{}", admin_user.id),
+            &link,
+            Some(&owner),
+        ))
+        .await;
+    assert_eq!(linked.status, StatusCode::OK, "{}", linked.body);
+    assert!(!init_data(&app, "default", id).await.is_empty());
+
+    // An interrupted deletion: hidden, contents still there.
+    dispatch_shared::domain::project_delete::hide(&app.store, "default", id as i32)
+        .await
+        .unwrap();
+    let path = format!("/api/v1/default/projects/{id}");
+    assert_eq!(
+        app.send(authed("GET", &path, &admin)).await.status,
+        StatusCode::NOT_FOUND,
+        "hidden at once"
+    );
+    let listed = app
+        .send(authed(
+            "GET",
+            "/api/v1/default/projects?itemsPerPage=-1",
+            &admin,
+        ))
+        .await;
+    assert_eq!(listed.body["total"], 1, "counted out at once");
+    assert!(!listed.body.to_string().contains("Doomed"));
+
+    // DELETE resumes and finishes; the partition is empty and the name is free.
+    let deleted = app.send(authed("DELETE", &path, &admin)).await;
+    assert_eq!(
+        (deleted.status, deleted.body.clone()),
+        (StatusCode::OK, Value::Null)
+    );
+    let left = app
+        .store
+        .query_prefix(
+            Source::Table,
+            &keys::project_partition("default", id as i32),
+            "",
+        )
+        .await
+        .unwrap();
+    assert!(left.is_empty(), "{} items left", left.len());
+    assert!(
+        app.store
+            .get_attributes(&keys::project("default", id as i32))
+            .await
+            .unwrap()
+            .is_none()
+    );
+    let me = app
+        .send(authed("GET", "/api/v1/default/auth/me", &admin))
+        .await;
+    assert!(
+        !me.body.to_string().contains("Doomed"),
+        "no link to a deleted project"
+    );
+    assert_eq!(
+        app.send(authed("DELETE", &path, &admin)).await.status,
+        StatusCode::NOT_FOUND
+    );
+    let again = app
+        .send(json_request(
+            "POST",
+            "/api/v1/default/projects",
+            &json!({"name": "Doomed"}),
+            Some(&owner),
+        ))
+        .await;
+    assert_eq!(again.status, StatusCode::OK, "the name is free again");
+
+    // Another organization's project cannot be deleted from here.
+    let acme = create_organization(&app.store, "Acme Corp").await;
+    let foreign = acme.default_project_id.unwrap();
+    let response = app
+        .send(authed(
+            "DELETE",
+            &format!("/api/v1/default/projects/{foreign}"),
+            &owner,
+        ))
+        .await;
+    assert_eq!(response.status, StatusCode::NOT_FOUND);
+    assert!(
+        app.store
+            .get_attributes(&keys::project("acme_corp", foreign))
+            .await
+            .unwrap()
+            .is_some()
+    );
+}

@@ -4,13 +4,13 @@
 //! |---|---|
 //! | `GET /api/v1/{organization}/projects` | [`list`] |
 //! | `POST /api/v1/{organization}/projects` | [`create`] |
-//! | `GET`/`PUT /api/v1/{organization}/projects/{project_id}` | [`read`], [`update`] |
+//! | `GET`/`PUT`/`DELETE /api/v1/{organization}/projects/{project_id}` | [`read`], [`update`], [`delete`] |
 //!
-//! `DELETE` of a project is in the route table and answers 501 until it lands.
 //! Every project is read through the path's organization: another organization's project id
 //! is a 404.
 
 pub mod create;
+pub mod delete;
 pub mod list;
 pub mod read;
 pub mod update;
@@ -42,6 +42,11 @@ pub fn routes() -> RouteHandlers {
             Method::Put,
             "/api/v1/{organization}/projects/{project_id}",
             update::update_project,
+        )
+        .handle(
+            Method::Delete,
+            "/api/v1/{organization}/projects/{project_id}",
+            delete::delete_project,
         )
 }
 

@@ -53,6 +53,7 @@ pub async fn get_project(
         .store()
         .get(&keys::project(&org.slug, project_id(&raw_id)?))
         .await?
+        .filter(|p: &Project| !p.deleted)
         .ok_or_else(|| ApiError::NotFound(NOT_FOUND.into()))?;
     Ok(Json(with_stable_priority(&state, &project).await?))
 }

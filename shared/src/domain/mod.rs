@@ -4,6 +4,7 @@ pub mod memberships;
 pub mod organization_update;
 pub mod organizations;
 pub mod plugins;
+pub mod project_delete;
 pub mod project_init;
 pub mod projects;
 pub mod users;

@@ -197,6 +197,7 @@ pub async fn update(
         let stored: Project = store
             .get(&keys::project(slug, project_id))
             .await?
+            .filter(|p: &Project| !p.deleted)
             .ok_or_else(|| ApiError::NotFound("A project with this id does not exist.".into()))?;
         let mut value = serde_json::to_value(&stored).map_err(|e| ApiError::Internal(e.into()))?;
         for (field, kind) in PROJECT_FIELDS.iter().filter(|(f, _)| *f != "id") {

@@ -38,6 +38,9 @@ pub struct Project {
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
     pub version: u64,
+    /// Set when a deletion has hidden the project and is removing what belongs to it.
+    #[serde(default)]
+    pub deleted: bool,
 }
 
 impl Project {
@@ -83,6 +86,7 @@ impl Project {
             created_at: now,
             updated_at: now,
             version: 1,
+            deleted: false,
         }
     }
 }

@@ -52,3 +52,46 @@ impl Store {
         Ok(())
     }
 }
+
+impl Store {
+    /// Deletes every key, 25 per request, retrying what DynamoDB leaves unprocessed. Not
+    /// atomic: for removing items a transaction already hid.
+    pub async fn delete_batch(&self, keys: &[super::Key]) -> Result<(), StoreError> {
+        use aws_sdk_dynamodb::types::DeleteRequest;
+        for chunk in keys.chunks(BATCH_WRITE_LIMIT) {
+            let mut pending: Vec<WriteRequest> = chunk
+                .iter()
+                .map(|key| {
+                    DeleteRequest::builder()
+                        .set_key(Some(super::key_attributes(key)))
+                        .build()
+                        .map(|delete| WriteRequest::builder().delete_request(delete).build())
+                        .map_err(|e| StoreError::Sdk(e.to_string()))
+                })
+                .collect::<Result<_, _>>()?;
+            for attempt in 0u32.. {
+                let output = self
+                    .client()
+                    .batch_write_item()
+                    .request_items(self.table(), pending)
+                    .send()
+                    .await
+                    .map_err(StoreError::from_sdk)?;
+                pending = output
+                    .unprocessed_items
+                    .and_then(|mut unprocessed| unprocessed.remove(self.table()))
+                    .unwrap_or_default();
+                if pending.is_empty() {
+                    break;
+                }
+                if attempt >= 8 {
+                    return Err(StoreError::Unavailable(
+                        "BatchWriteItem left deletes unprocessed".into(),
+                    ));
+                }
+                tokio::time::sleep(Duration::from_millis(20 << attempt.min(5))).await;
+            }
+        }
+        Ok(())
+    }
+}

@@ -18,7 +18,9 @@ pub fn user_projects(links: &[ProjectLink], projects: &[Project]) -> Vec<UserPro
     links
         .iter()
         .filter_map(|link| {
-            let project = projects.iter().find(|p| p.id == link.project_id)?;
+            let project = projects
+                .iter()
+                .find(|p| p.id == link.project_id && !p.deleted)?;
             Some(UserProject {
                 project: project_read(project),
                 default: link.default,

@@ -1,0 +1,96 @@
+//! Deleting a project: one transaction hides it at once (out of every list, its name and id
+//! free, the organization's count down), then everything in its partition (user links, init
+//! data) is removed in bounded batches, and the project item last. If that is interrupted, the
+//! next `DELETE` of the same project resumes the removal.
+
+use aws_sdk_dynamodb::types::AttributeValue;
+
+use crate::error::ApiError;
+use crate::model::Project;
+use crate::store::item::string_attribute;
+use crate::store::keys::{self, Key, attr};
+use crate::store::{Expression, Source, Store, Transaction, retry_on_version_conflict};
+
+/// Keys removed per batch of the cleanup.
+const CLEANUP_BATCH: usize = 100;
+
+/// Deletes project `project_id` of organization `slug` (404 if there is none).
+pub async fn delete(store: &Store, slug: &str, project_id: i32) -> Result<(), ApiError> {
+    hide(store, slug, project_id).await?;
+    remove_contents(store, slug, project_id).await
+}
+
+/// Hides the project in one transaction; a project already hidden stays as it is.
+pub async fn hide(store: &Store, slug: &str, project_id: i32) -> Result<(), ApiError> {
+    retry_on_version_conflict(|| async {
+        let project: Project = store
+            .get(&keys::project(slug, project_id))
+            .await?
+            .ok_or_else(|| ApiError::NotFound("A project with this id does not exist.".into()))?;
+        if project.deleted {
+            return Ok(());
+        }
+        let mut tx = Transaction::new();
+        tx.update(
+            keys::project(slug, project_id),
+            Expression::new("SET #deleted = :true ADD #version :one REMOVE #list_pk, #sk1, #sk2")
+                .name("#deleted", "deleted")
+                .name("#version", attr::VERSION)
+                .name("#list_pk", attr::LIST_PK)
+                .name("#sk1", attr::LIST_SK1)
+                .name("#sk2", attr::LIST_SK2)
+                .value(":true", AttributeValue::Bool(true))
+                .value(":one", AttributeValue::N("1".into())),
+            Some(Expression::version_is(project.version)),
+            Some(crate::store::transaction::VERSION_LABEL),
+        )?;
+        tx.delete(keys::project_name_guard(slug, &project.name), None, None)?;
+        tx.delete(keys::project_id_guard(project_id), None, None)?;
+        tx.update(
+            keys::organization(slug),
+            Expression::new("ADD #projects :minus_one")
+                .name("#projects", "project_count")
+                .value(":minus_one", AttributeValue::N("-1".into())),
+            Some(Expression::item_present()),
+            Some("organization"),
+        )?;
+        store.transact(tx).await?;
+        Ok::<_, ApiError>(())
+    })
+    .await
+}
+
+/// Removes everything in the hidden project's partition, batch by batch, then the project item.
+pub async fn remove_contents(store: &Store, slug: &str, project_id: i32) -> Result<(), ApiError> {
+    let items = store
+        .query_prefix(
+            Source::Table,
+            &keys::project_partition(slug, project_id),
+            "",
+        )
+        .await?;
+    let keys: Vec<Key> = items
+        .iter()
+        .map(|item| {
+            Key::new(
+                string_attribute(item, attr::PK).unwrap_or_default(),
+                string_attribute(item, attr::SK).unwrap_or_default(),
+            )
+        })
+        .collect();
+    for batch in keys.chunks(CLEANUP_BATCH) {
+        store.delete_batch(batch).await?;
+    }
+    let mut tx = Transaction::new();
+    tx.delete(
+        keys::project(slug, project_id),
+        Some(
+            Expression::new("#deleted = :true")
+                .name("#deleted", "deleted")
+                .value(":true", AttributeValue::Bool(true)),
+        ),
+        Some("project"),
+    )?;
+    store.transact(tx).await?;
+    Ok(())
+}
