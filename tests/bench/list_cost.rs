@@ -276,5 +276,26 @@ async fn main() -> anyhow::Result<()> {
             "round_trips": requests.0.load(Ordering::Relaxed),
         })
     );
+
+    // One organization creation (issue 6): every DynamoDB request it sends, through the router.
+    for name in ["Bench Org One", "Bench Org Two"] {
+        requests.0.store(0, Ordering::Relaxed);
+        let create = http::Request::builder()
+            .method("POST")
+            .uri("/api/v1/organizations")
+            .header("authorization", format!("Bearer {token}"))
+            .header("content-type", "application/json")
+            .body(axum::body::Body::from(json!({"name": name}).to_string()))?;
+        let app = dispatch_cli::server::local_app(state.clone())?;
+        let status = app.oneshot(create).await?.status().as_u16();
+        println!(
+            "{}",
+            json!({
+                "case": format!("POST /organizations ({name}), with {} organizations already", if name.ends_with("One") { 1 } else { 2 }),
+                "status": status,
+                "dynamodb_requests": requests.0.load(Ordering::Relaxed),
+            })
+        );
+    }
     Ok(())
 }
