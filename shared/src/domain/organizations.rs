@@ -131,24 +131,7 @@ pub async fn create(
         None,
         None,
     )?;
-    tx.put_new(project_item(&project)?, "project")?;
-    tx.put_new(
-        Item::bare(
-            &keys::project_name_guard(&org.slug, &project.name),
-            "ProjectNameGuard",
-        )
-        .with_number("project_id", i64::from(project.id)),
-        "project_name",
-    )?;
-    tx.put_new(
-        Item::bare(&keys::project_id_guard(project.id), "ProjectIdGuard")
-            .with_str("slug", &org.slug),
-        "project_id",
-    )?;
-    // The default project's init data (spec §7.5) exists with it or not at all.
-    for item in crate::domain::project_init::items(store, &org.slug, project.id, now).await? {
-        tx.put_new(item, "project_data")?;
-    }
+    crate::domain::projects::add_new(store, &mut tx, &project, now).await?;
     if let Some(owner) = owner {
         // The creator becomes its Owner in the same transaction (the count is set above).
         crate::domain::users::membership_items(

@@ -89,7 +89,7 @@ pub async fn create(
 ) -> Result<Project, ApiError> {
     use crate::error::OnCondition;
     use crate::store::keys;
-    use crate::store::{Expression, Item, Transaction};
+    use crate::store::{Expression, Transaction};
 
     let now = crate::time::Timestamp::now();
     let given_id = project.id > 0;
@@ -102,26 +102,7 @@ pub async fn create(
     project.updated_at = now;
     project.version = 1;
     let mut tx = Transaction::new();
-    tx.put_new(
-        Item::bare(
-            &keys::project_name_guard(&org.slug, &project.name),
-            "ProjectNameGuard",
-        )
-        .with_number("project_id", i64::from(project.id)),
-        "project_name",
-    )?;
-    tx.put_new(
-        Item::bare(&keys::project_id_guard(project.id), "ProjectIdGuard")
-            .with_str("slug", &org.slug),
-        "project_id",
-    )?;
-    tx.put_new(
-        crate::domain::organizations::project_item(&project)?,
-        "project",
-    )?;
-    for item in crate::domain::project_init::items(store, &org.slug, project.id, now).await? {
-        tx.put_new(item, "project_data")?;
-    }
+    add_new(store, &mut tx, &project, now).await?;
     tx.update(
         keys::organization(&org.slug),
         Expression::new("ADD #projects :one")
@@ -189,7 +170,7 @@ pub async fn update(
     use crate::error::OnCondition;
     use crate::loc;
     use crate::store::keys;
-    use crate::store::{Item, Transaction, retry_on_version_conflict};
+    use crate::store::{Transaction, retry_on_version_conflict};
 
     let invalid =
         |field: &str, msg: &str, kind: &str| ApiError::validation(msg, loc!["body", field], kind);
@@ -278,11 +259,7 @@ pub async fn update(
         if project.name != stored.name {
             tx.delete(keys::project_name_guard(slug, &stored.name), None, None)?;
             tx.put_new(
-                Item::bare(
-                    &keys::project_name_guard(slug, &project.name),
-                    "ProjectNameGuard",
-                )
-                .with_number("project_id", i64::from(project.id)),
+                name_guard_item(slug, &project.name, project.id),
                 "project_name",
             )?;
         }
@@ -296,4 +273,44 @@ pub async fn update(
         Ok(project)
     })
     .await
+}
+
+/// The guard that makes a project's name unique within its organization.
+pub(crate) fn name_guard_item(slug: &str, name: &str, project_id: i32) -> crate::store::Item {
+    crate::store::Item::bare(
+        &crate::store::keys::project_name_guard(slug, name),
+        "ProjectNameGuard",
+    )
+    .with_number("project_id", i64::from(project_id))
+}
+
+/// Adds a new project to `tx`: its name and id guards (checked first, in Dispatch's order), the
+/// project item and its init data (spec §7.5), so that a project never exists without them.
+pub(crate) async fn add_new(
+    store: &Store,
+    tx: &mut crate::store::Transaction,
+    project: &Project,
+    now: crate::time::Timestamp,
+) -> Result<(), ApiError> {
+    let slug = &project.organization_slug;
+    tx.put_new(
+        name_guard_item(slug, &project.name, project.id),
+        "project_name",
+    )?;
+    tx.put_new(
+        crate::store::Item::bare(
+            &crate::store::keys::project_id_guard(project.id),
+            "ProjectIdGuard",
+        )
+        .with_str("slug", slug),
+        "project_id",
+    )?;
+    tx.put_new(
+        crate::domain::organizations::project_item(project)?,
+        "project",
+    )?;
+    for item in crate::domain::project_init::items(store, slug, project.id, now).await? {
+        tx.put_new(item, "project_data")?;
+    }
+    Ok(())
 }
