@@ -182,6 +182,12 @@ impl From<StoreError> for ApiError {
         match error {
             StoreError::VersionConflict => ApiError::VersionConflict,
             StoreError::Unavailable(_) => ApiError::Unavailable,
+            // A write that adds to an organization a `DELETE` hid meanwhile: it is gone.
+            StoreError::ConditionFailed { label }
+                if label == crate::domain::organizations::ORGANIZATION_LABEL =>
+            {
+                ApiError::NotFound(crate::permissions::ORGANIZATION_NOT_FOUND.into())
+            }
             other => ApiError::Internal(anyhow::Error::new(other)),
         }
     }

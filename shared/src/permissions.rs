@@ -134,8 +134,10 @@ pub async fn authorize(
     }
     let mut found = state.store().batch_get(&wanted).await?.into_iter();
     let stored_user: Option<User> = found.next().flatten().map(from_attributes).transpose()?;
-    let organization: Option<Organization> =
-        found.next().flatten().map(from_attributes).transpose()?;
+    let organization: Option<Organization> = match found.next().flatten() {
+        Some(item) => crate::domain::organizations::visible(item)?,
+        None => None,
+    };
     let mut membership: Option<Membership> =
         found.next().flatten().map(from_attributes).transpose()?;
 

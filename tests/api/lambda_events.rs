@@ -26,6 +26,8 @@ const CASES: &[(&str, Function, u16, u16)] = &[
     ("users-change-password", Function::Users, 401, 400),
     ("users-reset-password", Function::Users, 401, 403),
     ("organizations-list", Function::Organizations, 401, 200),
+    // Organization 1 is `default`; a Member is not its Owner.
+    ("organizations-delete", Function::Organizations, 401, 403),
     ("projects-get", Function::Projects, 401, 200),
     ("plugins-instances-list", Function::Plugins, 401, 501),
     // `$default` goes to the auth function, which answers for the whole route table.

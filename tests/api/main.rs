@@ -10,6 +10,7 @@ mod errors;
 mod lambda_events;
 mod list;
 mod list_ui_calls;
+mod organization_delete;
 mod organizations;
 mod organizations_api;
 mod permissions;

@@ -13,7 +13,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use axum::extract::{Path, State};
 use dispatch_shared::auth::throttle::{self, ThrottleState};
 use dispatch_shared::auth::{Password, token};
-use dispatch_shared::domain::memberships;
+use dispatch_shared::domain::{memberships, organizations};
 use dispatch_shared::error::{ApiError, ErrorDetail};
 use dispatch_shared::http::Json;
 use dispatch_shared::model::{Credentials, EmailAddress, User};
@@ -72,7 +72,13 @@ pub async fn login(
     let mut wanted = vec![keys::organization(&slug), keys::email_guard(email)];
     wanted.extend(throttle::keys_to_read(email, ip.as_deref(), now));
     let found = store.batch_get(&wanted).await?;
-    if found[0].is_none() {
+    if found[0]
+        .clone()
+        .map(organizations::visible)
+        .transpose()?
+        .flatten()
+        .is_none()
+    {
         return Err(ApiError::NotFound(ORGANIZATION_NOT_FOUND.into()));
     }
     let throttle_state = ThrottleState::read(email, ip.as_deref(), now, &found[2..])?;

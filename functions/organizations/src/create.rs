@@ -4,6 +4,7 @@
 //! messages, a slug shorter than 3 characters or equal to a fixed path segment a 422.
 
 use axum::extract::State;
+use dispatch_shared::domain::organization_delete;
 use dispatch_shared::domain::organizations::{self, NewOrganization};
 use dispatch_shared::error::ApiError;
 use dispatch_shared::http::Json;
@@ -44,6 +45,8 @@ pub async fn create_organization(
         banner_color: body.banner_color,
         banner_text: body.banner_text.map(|t| t.as_str().to_owned()),
     };
+    // A deletion an earlier request left half done still holds its organization's name.
+    organization_delete::finish_pending(state.store()).await?;
     let org = organizations::create(state.store(), new, Some(&caller.user)).await?;
     Ok(Json(OrganizationRead::from(&org)))
 }

@@ -5,11 +5,10 @@
 //! | `GET /api/v1/organizations` | [`list`] |
 //! | `POST /api/v1/organizations` | [`create`] |
 //! | `GET`/`PUT /api/v1/organizations/{organization_id}` | [`read`], [`update`] |
-//!
-//! `DELETE /api/v1/organizations/{organization_id}` is in the route table and answers 501 until
-//! organization deletion lands.
+//! | `DELETE /api/v1/organizations/{organization_id}` | [`delete`] |
 
 pub mod create;
+pub mod delete;
 pub mod list;
 pub mod read;
 pub mod update;
@@ -41,6 +40,11 @@ pub fn routes() -> RouteHandlers {
             Method::Put,
             "/api/v1/organizations/{organization_id}",
             update::update_organization,
+        )
+        .handle(
+            Method::Delete,
+            "/api/v1/organizations/{organization_id}",
+            delete::delete_organization,
         )
 }
 

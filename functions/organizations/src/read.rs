@@ -1,6 +1,7 @@
 //! `GET /api/v1/organizations/{organization_id}`: one organization (any authenticated user).
 
 use axum::extract::{Path, State};
+use dispatch_shared::domain::organizations;
 use dispatch_shared::error::ApiError;
 use dispatch_shared::http::Json;
 use dispatch_shared::model::{Organization, PrimaryKey};
@@ -28,10 +29,11 @@ pub async fn by_id(store: &Store, raw: &str) -> Result<Organization, ApiError> {
         .await?
         .and_then(|guard| string_attribute(&guard, "slug"))
         .ok_or_else(|| ApiError::NotFound(NOT_FOUND.into()))?;
-    store
-        .get(&keys::organization(&slug))
-        .await?
-        .ok_or_else(|| ApiError::NotFound(NOT_FOUND.into()))
+    match store.get_attributes(&keys::organization(&slug)).await? {
+        Some(item) => organizations::visible(item)?,
+        None => None,
+    }
+    .ok_or_else(|| ApiError::NotFound(NOT_FOUND.into()))
 }
 
 pub async fn get_organization(

@@ -110,6 +110,9 @@ pub async fn init(store: &Store) -> anyhow::Result<InitReport> {
         .await
         .context("creating the table")?;
     let schema_recorded = record_schema_version(store).await?;
+    dispatch_shared::domain::organization_delete::finish_pending(store)
+        .await
+        .context("finishing interrupted organization deletions")?;
     let (name, description) = DEFAULT_ORGANIZATION;
     let default_organization_created = if store
         .get_attributes(&keys::organization(name))

@@ -68,8 +68,12 @@ pub async fn memberships_of(
     let organizations = store.batch_get(&org_keys).await?;
     let mut pairs = Vec::new();
     for (membership, org) in memberships.into_iter().zip(organizations) {
-        if let Some(org) = org {
-            pairs.push((from_attributes(org)?, membership));
+        if let Some(org) = org
+            .map(super::organizations::visible)
+            .transpose()?
+            .flatten()
+        {
+            pairs.push((org, membership));
         }
     }
     Ok(pairs)

@@ -1,6 +1,7 @@
 //! Domain operations that more than one caller runs (the API and the admin CLI).
 
 pub mod memberships;
+pub mod organization_delete;
 pub mod organization_update;
 pub mod organizations;
 pub mod plugins;

@@ -27,10 +27,11 @@ pub async fn update(
     changes: &OrganizationChanges,
 ) -> Result<Organization, ApiError> {
     retry_on_version_conflict(|| async {
-        let mut org: Organization = store
-            .get(&keys::organization(slug))
-            .await?
-            .ok_or_else(|| ApiError::NotFound("An organization with this id does not exist.".into()))?;
+        let mut org: Organization = match store.get_attributes(&keys::organization(slug)).await? {
+            Some(item) => super::organizations::visible(item)?,
+            None => None,
+        }
+        .ok_or_else(|| ApiError::NotFound("An organization with this id does not exist.".into()))?;
         let expected = org.version;
         let becomes_default = changes.default == Some(true) && !org.default;
         if changes.default == Some(false) && org.default {

@@ -40,6 +40,29 @@ pub fn organization_item(org: &Organization) -> Result<Item, StoreError> {
     )
 }
 
+/// The label of the [`accepts_additions`] condition; a failure of it is a 404 wherever it
+/// happens (the organization is gone).
+pub const ORGANIZATION_LABEL: &str = "organization";
+
+/// The condition on the organization item of a transaction that adds to the organization (a
+/// member, a project, a plugin instance): it exists and no `DELETE` has hidden it, so nothing
+/// is added behind the removal of its items.
+pub fn accepts_additions() -> Expression {
+    Expression::new(
+        "attribute_exists(#pk) AND (attribute_not_exists(#deleted) OR #deleted = :not_deleted)",
+    )
+    .name("#pk", keys::attr::PK)
+    .name("#deleted", "deleted")
+    .value(":not_deleted", AttributeValue::Bool(false))
+}
+
+/// The organization in `item`, unless a `DELETE` has hidden it: what every read of an
+/// organization goes through, so a hidden organization is a 404 everywhere.
+pub fn visible(item: crate::store::Attributes) -> Result<Option<Organization>, StoreError> {
+    let org: Organization = crate::store::from_attributes(item)?;
+    Ok((!org.deleted).then_some(org))
+}
+
 /// How a project is stored: in its organization's partition, listed by name and display name.
 pub fn project_item(project: &Project) -> Result<Item, StoreError> {
     let slug = &project.organization_slug;
@@ -90,6 +113,7 @@ pub async fn create(
         member_count: i64::from(owner.is_some()),
         project_count: 1,
         instance_count: 0,
+        deleted: false,
     };
     let (project_name, project_description) = DEFAULT_PROJECT;
     let project = Project::new(

@@ -7,9 +7,8 @@ use aws_sdk_dynamodb::types::AttributeValue;
 
 use crate::error::ApiError;
 use crate::model::Project;
-use crate::store::item::string_attribute;
-use crate::store::keys::{self, Key, attr};
-use crate::store::{Expression, Source, Store, Transaction, retry_on_version_conflict};
+use crate::store::keys::{self, attr};
+use crate::store::{Expression, Store, Transaction, retry_on_version_conflict};
 
 /// Keys removed per batch of the cleanup.
 const CLEANUP_BATCH: usize = 100;
@@ -62,22 +61,9 @@ pub async fn hide(store: &Store, slug: &str, project_id: i32) -> Result<(), ApiE
 
 /// Removes everything in the hidden project's partition, batch by batch, then the project item.
 pub async fn remove_contents(store: &Store, slug: &str, project_id: i32) -> Result<(), ApiError> {
-    let items = store
-        .query_prefix(
-            Source::Table,
-            &keys::project_partition(slug, project_id),
-            "",
-        )
+    let keys = store
+        .partition_keys(&keys::project_partition(slug, project_id))
         .await?;
-    let keys: Vec<Key> = items
-        .iter()
-        .map(|item| {
-            Key::new(
-                string_attribute(item, attr::PK).unwrap_or_default(),
-                string_attribute(item, attr::SK).unwrap_or_default(),
-            )
-        })
-        .collect();
     for batch in keys.chunks(CLEANUP_BATCH) {
         store.delete_batch(batch).await?;
     }

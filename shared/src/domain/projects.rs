@@ -111,8 +111,8 @@ pub async fn create(
                 ":one",
                 aws_sdk_dynamodb::types::AttributeValue::N("1".into()),
             ),
-        Some(Expression::item_present()),
-        Some("organization"),
+        Some(super::organizations::accepts_additions()),
+        Some(super::organizations::ORGANIZATION_LABEL),
     )?;
     store
         .transact(tx)

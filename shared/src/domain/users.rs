@@ -9,7 +9,7 @@ use crate::model::{
     Credentials, EmailAddress, Membership, Organization, ProjectLink, Role, User, UserSettings,
 };
 use crate::store::keys::{self, collection, sort_value};
-use crate::store::{Expression, IdKind, Item, Store, StoreError, Transaction, from_attributes};
+use crate::store::{Expression, IdKind, Item, Store, StoreError, Transaction};
 use crate::time::Timestamp;
 
 const EMAIL_TAKEN: &str = "email";
@@ -85,8 +85,8 @@ pub fn add_membership_with_projects(
         Expression::new("ADD #members :one")
             .name("#members", "member_count")
             .value(":one", AttributeValue::N("1".into())),
-        Some(Expression::item_present()),
-        Some("organization"),
+        Some(super::organizations::accepts_additions()),
+        Some(super::organizations::ORGANIZATION_LABEL),
     )?;
     Ok(())
 }
@@ -206,8 +206,9 @@ pub async fn organization(store: &Store, slug: &str) -> Result<Option<Organizati
     Ok(store
         .get_attributes(&keys::organization(slug))
         .await?
-        .map(from_attributes)
-        .transpose()?)
+        .map(super::organizations::visible)
+        .transpose()?
+        .flatten())
 }
 
 /// The organizations (with role Member) a self-registered or auto-provisioned user joins, per
@@ -221,10 +222,12 @@ pub async fn auto_join_organizations(
     let found = state.store().batch_get(&keys).await?;
     let mut organizations = Vec::new();
     for (slug, item) in slugs.iter().zip(found) {
-        match item {
-            Some(item) => {
-                organizations.push((from_attributes::<Organization>(item)?, Role::Member))
-            }
+        match item
+            .map(super::organizations::visible)
+            .transpose()?
+            .flatten()
+        {
+            Some(org) => organizations.push((org, Role::Member)),
             None => tracing::warn!(
                 slug = *slug,
                 "auto-join organization does not exist; skipped"

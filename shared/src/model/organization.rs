@@ -90,6 +90,10 @@ pub struct Organization {
     pub project_count: i64,
     #[serde(default)]
     pub instance_count: i64,
+    /// Set by `DELETE` while its items are being removed: from then on the organization is
+    /// gone for every client (see `domain::organization_delete`).
+    #[serde(default)]
+    pub deleted: bool,
 }
 
 #[cfg(test)]

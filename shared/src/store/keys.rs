@@ -90,6 +90,14 @@ pub fn default_organization() -> Key {
     Key::new("DEFAULT_ORG", "DEFAULT_ORG")
 }
 
+/// The partition of pending organization deletions (see `domain::organization_delete`).
+pub const PENDING_ORGANIZATION_DELETIONS: &str = "PENDING_DELETIONS";
+
+/// The marker of an organization whose items are being removed.
+pub fn pending_organization_deletion(slug: &str) -> Key {
+    Key::new(PENDING_ORGANIZATION_DELETIONS, org_partition(slug))
+}
+
 /// A user's membership of an organization (role), in the organization's partition.
 pub fn membership(slug: &str, user_id: i32) -> Key {
     Key::new(org_partition(slug), format!("MEMBER#{user_id}"))

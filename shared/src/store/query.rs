@@ -2,8 +2,8 @@
 
 use aws_sdk_dynamodb::types::AttributeValue;
 
-use super::item::Attributes;
-use super::keys::attr;
+use super::item::{Attributes, string_attribute};
+use super::keys::{Key, attr};
 use super::schema::IndexSpec;
 use super::{Store, StoreError};
 
@@ -61,6 +61,39 @@ impl Store {
             start = page.last_evaluated_key;
             if start.is_none() {
                 return Ok(items);
+            }
+        }
+    }
+
+    /// The primary keys of every item of table partition `pk` (only the keys are read), for
+    /// removing a partition that a transaction already hid.
+    pub async fn partition_keys(&self, pk: &str) -> Result<Vec<Key>, StoreError> {
+        let mut keys = Vec::new();
+        let mut start = None;
+        loop {
+            let page = self
+                .client()
+                .query()
+                .table_name(self.table())
+                .key_condition_expression("#pk = :pk")
+                .projection_expression("#pk, #sk")
+                .expression_attribute_names("#pk", attr::PK)
+                .expression_attribute_names("#sk", attr::SK)
+                .expression_attribute_values(":pk", AttributeValue::S(pk.to_owned()))
+                .consistent_read(true)
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .map_err(StoreError::from_sdk)?;
+            keys.extend(page.items().iter().map(|item| {
+                Key::new(
+                    string_attribute(item, attr::PK).unwrap_or_default(),
+                    string_attribute(item, attr::SK).unwrap_or_default(),
+                )
+            }));
+            start = page.last_evaluated_key;
+            if start.is_none() {
+                return Ok(keys);
             }
         }
     }
