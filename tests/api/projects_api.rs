@@ -272,6 +272,27 @@ async fn another_organizations_project_is_a_404() {
             .contains(&format!("\"id\":{foreign},")),
         "no other tenant's project listed"
     );
+    // Updates too, even by an Admin who may update projects of their own organization.
+    let admin = with_role(&app, "admin@example.com", Role::Admin).await;
+    let update = app
+        .send(json_request(
+            "PUT",
+            &format!("/api/v1/default/projects/{foreign}"),
+            &json!({"name": "default", "description": "taken over"}),
+            Some(&admin),
+        ))
+        .await;
+    assert_eq!(update.status, StatusCode::NOT_FOUND, "{}", update.body);
+    let untouched = app
+        .store
+        .get::<dispatch_shared::model::Project>(&keys::project("acme_corp", foreign))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        untouched.description.as_deref(),
+        Some("Default Dispatch project.")
+    );
     assert_eq!(
         app.send(authed("GET", "/api/v1/default/projects/abc", &member))
             .await
