@@ -25,8 +25,9 @@ eval "$("$stack" env dev)"
 export DISPATCH_TABLE_NAME="${DISPATCH_TABLE_NAME:-dispatch-local}"
 export DISPATCH_JWT_SECRET_ID="${DISPATCH_JWT_SECRET_ID:-dispatch/local/jwt}"
 export DISPATCH_CURSOR_SECRET_ID="${DISPATCH_CURSOR_SECRET_ID:-dispatch/local/cursor}"
+export DISPATCH_ENCRYPTION_SECRET_ID="${DISPATCH_ENCRYPTION_SECRET_ID:-dispatch/local/encryption}"
 infra/local/.tools/moto/bin/python infra/local/ensure_secrets.py "$AWS_ENDPOINT_URL_SECRETS_MANAGER" \
-  "$DISPATCH_JWT_SECRET_ID" "$DISPATCH_CURSOR_SECRET_ID"
+  "$DISPATCH_JWT_SECRET_ID" "$DISPATCH_CURSOR_SECRET_ID" "$DISPATCH_ENCRYPTION_SECRET_ID"
 
 cargo build --quiet -p dispatch-cli --bin dispatch
 target/debug/dispatch database init --yes

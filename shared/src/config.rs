@@ -15,6 +15,10 @@ pub struct Config {
     pub jwt_secret_id: String,
     /// `DISPATCH_CURSOR_SECRET_ID`: Secrets Manager id of the list-cursor signing key.
     pub cursor_secret_id: String,
+    /// `DISPATCH_ENCRYPTION_SECRET_ID`: Secrets Manager id of the key that encrypts plugin
+    /// configurations. Only the plugins function reads and writes configurations, so only it
+    /// is given this setting (and the right to read the secret).
+    pub encryption_secret_id: Option<String>,
     /// `DISPATCH_JWT_EXP`: token lifetime in seconds (default 86400, as Dispatch).
     pub jwt_lifetime: Duration,
     /// `VITE_DISPATCH_AUTH_REGISTRATION_ENABLED`: whether `/auth/register` is served
@@ -77,6 +81,11 @@ pub const SETTINGS: &[Setting] = &[
         name: "DISPATCH_CURSOR_SECRET_ID",
         default: None,
         meaning: "Secrets Manager id of the list-cursor signing key (>= 32 bytes)",
+    },
+    Setting {
+        name: "DISPATCH_ENCRYPTION_SECRET_ID",
+        default: None,
+        meaning: "Secrets Manager id of the plugin-configuration encryption key (plugins function only)",
     },
     Setting {
         name: "DISPATCH_JWT_EXP",
@@ -166,6 +175,7 @@ impl Config {
             table_name: required("DISPATCH_TABLE_NAME")?,
             jwt_secret_id: required("DISPATCH_JWT_SECRET_ID")?,
             cursor_secret_id: required("DISPATCH_CURSOR_SECRET_ID")?,
+            encryption_secret_id: optional("DISPATCH_ENCRYPTION_SECRET_ID"),
             jwt_lifetime,
             registration_enabled,
         })

@@ -12,6 +12,7 @@
 //! - [`config`], [`secrets`], [`state`], [`telemetry`]: cold-start plumbing.
 
 pub mod auth;
+pub mod catalogue;
 pub mod config;
 pub mod domain;
 pub mod error;
@@ -19,6 +20,7 @@ pub mod http;
 pub mod list;
 pub mod model;
 pub mod permissions;
+pub mod plugin_config;
 pub mod routes;
 pub mod secrets;
 pub mod state;

@@ -52,6 +52,9 @@ pub struct Secrets {
     pub jwt: KeyRing,
     /// Signs and verifies list cursors.
     pub cursor: KeyRing,
+    /// Seals and opens plugin configurations (only where `DISPATCH_ENCRYPTION_SECRET_ID` is
+    /// set: the plugins function).
+    pub configuration: Option<std::sync::Arc<crate::plugin_config::ConfigurationKey>>,
 }
 
 /// Why a secret could not be loaded. Names the secret id, never its value.
@@ -70,7 +73,24 @@ impl Secrets {
     pub async fn load(client: &Client, jwt_id: &str, cursor_id: &str) -> Result<Self, SecretError> {
         let (jwt, cursor) =
             tokio::try_join!(load_ring(client, jwt_id), load_ring(client, cursor_id))?;
-        Ok(Self { jwt, cursor })
+        Ok(Self {
+            jwt,
+            cursor,
+            configuration: None,
+        })
+    }
+
+    /// Adds the plugin-configuration key, from secret `id`.
+    pub async fn with_configuration_key(
+        mut self,
+        client: &Client,
+        id: &str,
+    ) -> Result<Self, SecretError> {
+        let ring = load_ring(client, id).await?;
+        self.configuration = Some(std::sync::Arc::new(
+            crate::plugin_config::ConfigurationKey::from_ring(&ring),
+        ));
+        Ok(self)
     }
 }
 

@@ -60,14 +60,19 @@ impl AppState {
             config.table_name.as_str(),
         );
         let secrets_client = aws_sdk_secretsmanager::Client::new(&sdk);
-        let (secrets, schema) = tokio::join!(
-            Secrets::load(
+        let secrets = async {
+            let secrets = Secrets::load(
                 &secrets_client,
                 &config.jwt_secret_id,
-                &config.cursor_secret_id
-            ),
-            check_schema(&store)
-        );
+                &config.cursor_secret_id,
+            )
+            .await?;
+            match &config.encryption_secret_id {
+                Some(id) => secrets.with_configuration_key(&secrets_client, id).await,
+                None => Ok(secrets),
+            }
+        };
+        let (secrets, schema) = tokio::join!(secrets, check_schema(&store));
         let secrets = secrets?;
         schema?;
         Ok(Self::new(config, store, secrets))
@@ -86,6 +91,18 @@ impl AppState {
     /// The signing keys.
     pub fn secrets(&self) -> &Secrets {
         &self.0.secrets
+    }
+
+    /// The key that seals plugin configurations (a 500 where it is not configured: only the
+    /// plugins function needs it, and its start-up checks it is there).
+    pub fn configuration_key(
+        &self,
+    ) -> Result<&crate::plugin_config::ConfigurationKey, crate::error::ApiError> {
+        self.0.secrets.configuration.as_deref().ok_or_else(|| {
+            crate::error::ApiError::Internal(anyhow::anyhow!(
+                "DISPATCH_ENCRYPTION_SECRET_ID is not set for this function"
+            ))
+        })
     }
 
     /// Password hashing and verification.

@@ -99,13 +99,22 @@ async fn a_route_whose_issue_has_not_landed_answers_501_in_dispatch_shape() {
     let token = app
         .register("member@example.com", "correct horse battery")
         .await;
+    // Every route has its handler now: a group built without them stands for a route that is
+    // in the table before its code lands.
+    let pending = dispatch_shared::http::app(
+        vec![dispatch_shared::http::RouteHandlers::new(
+            dispatch_shared::routes::Function::Plugins,
+        )],
+        app.state.clone(),
+    )
+    .unwrap();
     let path = "/api/v1/default/plugins/plugin_events";
     // The permission layer still runs first.
     assert_eq!(
-        app.send(request("GET", path)).await.status,
+        call(&pending, request("GET", path)).await.status,
         StatusCode::UNAUTHORIZED
     );
-    let response = app.send(crate::helpers::authed("GET", path, &token)).await;
+    let response = call(&pending, crate::helpers::authed("GET", path, &token)).await;
     assert_eq!(response.status, StatusCode::NOT_IMPLEMENTED);
     assert_dispatch_shape(&response.body);
     assert_eq!(

@@ -48,6 +48,7 @@ pub async fn sdk_config() -> &'static aws_config::SdkConfig {
 pub struct TestSecrets {
     pub jwt_id: String,
     pub cursor_id: String,
+    pub encryption_id: String,
     pub secrets: Secrets,
 }
 
@@ -59,7 +60,8 @@ pub async fn test_secrets() -> &'static TestSecrets {
             let run = uuid::Uuid::new_v4().simple().to_string();
             let jwt_id = format!("test/{run}/jwt");
             let cursor_id = format!("test/{run}/cursor");
-            for id in [&jwt_id, &cursor_id] {
+            let encryption_id = format!("test/{run}/encryption");
+            for id in [&jwt_id, &cursor_id, &encryption_id] {
                 client
                     .create_secret()
                     .name(id)
@@ -76,10 +78,14 @@ pub async fn test_secrets() -> &'static TestSecrets {
             }
             let secrets = Secrets::load(&client, &jwt_id, &cursor_id)
                 .await
-                .expect("secrets load");
+                .expect("secrets load")
+                .with_configuration_key(&client, &encryption_id)
+                .await
+                .expect("encryption key loads");
             TestSecrets {
                 jwt_id,
                 cursor_id,
+                encryption_id,
                 secrets,
             }
         })
@@ -122,6 +128,7 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Config)) -> TestApp {
         table_name: store.table().to_owned(),
         jwt_secret_id: secrets.jwt_id.clone(),
         cursor_secret_id: secrets.cursor_id.clone(),
+        encryption_secret_id: Some(secrets.encryption_id.clone()),
         jwt_lifetime: Duration::from_secs(86_400),
         registration_enabled: true,
         auto_join: dispatch_shared::config::AutoJoin::Listed(vec!["default".into()]),

@@ -165,6 +165,13 @@ async fn organizations_by_name_and_the_banners_slug_filter() {
     assert!(banner.items[0].get("banner_enabled").is_some());
 }
 
+/// The spec with its collection moved aside, so that synthetic items do not mix with the real
+/// catalogue `database init` installs (the plugins route group is tested in `plugins_api`).
+fn synthetic(mut spec: ListSpec) -> ListSpec {
+    spec.collection = format!("SYN#{}", spec.collection);
+    spec
+}
+
 fn plugin(id: i64, slug: &str, title: &str, kind: &str) -> Value {
     json!({"id": id, "slug": slug, "title": title, "type": kind, "author": "Netflix", "author_url": "https://github.com/netflix/dispatch.git", "multiple": false, "description": format!("{title} description")})
 }
@@ -192,7 +199,7 @@ async fn the_plugin_catalogue_sorts_by_slug_title_and_type() {
             "conference",
         ),
     ];
-    let spec = plugins::catalogue_list_spec(3);
+    let spec = synthetic(plugins::catalogue_list_spec(3));
     let items: Vec<_> = catalogue
         .iter()
         .map(|p| {
@@ -261,7 +268,7 @@ async fn instances_sort_by_plugin_slug_and_filter_on_enabled_and_project_name() 
             "plugin": plugin(id, slug, slug, "x"), "project": {"id": 1, "name": project}});
         items.push((view, vec![sort_value(slug, id as i32)]));
     }
-    let spec = plugins::instance_list_spec("default", 4);
+    let spec = synthetic(plugins::instance_list_spec("default", 4));
     seed(&app.store, &spec.collection, &items).await;
     let table = call(
         &app,
@@ -303,7 +310,7 @@ async fn instances_sort_by_plugin_slug_and_filter_on_enabled_and_project_name() 
 #[tokio::test]
 async fn plugin_events_list_with_the_table_defaults() {
     let app = spawn_app().await;
-    let spec = plugins::event_list_spec(2);
+    let spec = synthetic(plugins::event_list_spec(2));
     let items = vec![
         (
             json!({"id": 1, "name": "Daily report", "slug": "daily-report", "description": "d", "plugin": plugin(1, "slack-conversation", "Slack", "conversation")}),

@@ -114,6 +114,7 @@ async fn main() -> anyhow::Result<()> {
         table_name: store.table().to_owned(),
         jwt_secret_id: id.clone(),
         cursor_secret_id: id,
+        encryption_secret_id: None,
         jwt_lifetime: std::time::Duration::from_secs(3600),
         registration_enabled: true,
         auto_join: AutoJoin::Listed(vec!["default".into()]),

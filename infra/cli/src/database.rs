@@ -75,6 +75,8 @@ fn confirm(question: &str) -> anyhow::Result<bool> {
 pub struct InitReport {
     pub table_created: bool,
     pub schema_recorded: bool,
+    /// What installing the plugin catalogue did (Dispatch's progress lines).
+    pub plugins: Vec<String>,
     /// `Some((organization id, slug))` when the default organization was created now.
     pub default_organization_created: Option<(i32, String)>,
 }
@@ -94,6 +96,13 @@ impl InitReport {
             } else {
                 format!("Schema version {SCHEMA_VERSION} already recorded.")
             },
+            format!(
+                "Plugin catalogue: {} change(s).",
+                self.plugins
+                    .iter()
+                    .filter(|line| !line.starts_with(' '))
+                    .count()
+            ),
             match &self.default_organization_created {
                 Some((id, slug)) => {
                     format!("Created organization {slug} (id {id}) with its default project.")
@@ -104,7 +113,8 @@ impl InitReport {
     }
 }
 
-/// Idempotent initialisation: table, schema version, default organization.
+/// Idempotent initialisation: table, schema version, plugin catalogue, then the default
+/// organization (whose default project gets an instance of every plugin; spec §8.2's order).
 pub async fn init(store: &Store) -> anyhow::Result<InitReport> {
     let outcome = schema::ensure_table(store.client(), store.table())
         .await
@@ -113,6 +123,9 @@ pub async fn init(store: &Store) -> anyhow::Result<InitReport> {
     dispatch_shared::domain::organization_delete::finish_pending(store)
         .await
         .context("finishing interrupted organization deletions")?;
+    let plugins = dispatch_shared::domain::plugin_catalogue::install(store, false)
+        .await
+        .map_err(|e| anyhow::anyhow!("installing the plugin catalogue: {e}"))?;
     let (name, description) = DEFAULT_ORGANIZATION;
     let default_organization_created = if store
         .get_attributes(&keys::organization(name))
@@ -148,6 +161,7 @@ pub async fn init(store: &Store) -> anyhow::Result<InitReport> {
     Ok(InitReport {
         table_created: outcome == TableOutcome::Created,
         schema_recorded,
+        plugins,
         default_organization_created,
     })
 }

@@ -3,6 +3,7 @@
 //! and to the local stack through `AWS_ENDPOINT_URL_*`.
 
 pub mod database;
+pub mod plugins;
 pub mod server;
 pub mod user;
 
@@ -22,6 +23,9 @@ pub enum Command {
     /// Create and migrate the table.
     #[command(subcommand)]
     Database(database::DatabaseCommand),
+    /// Manage the plugin catalogue.
+    #[command(subcommand)]
+    Plugins(plugins::PluginsCommand),
     /// Run and inspect the API.
     #[command(subcommand)]
     Server(server::ServerCommand),
@@ -35,6 +39,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     dispatch_shared::telemetry::init();
     match cli.command {
         Command::Database(command) => database::run(command).await,
+        Command::Plugins(command) => plugins::run(command).await,
         Command::Server(command) => server::run(command).await,
         Command::User(command) => user::run(command).await,
     }

@@ -95,6 +95,7 @@ pub async fn create(
         None => store.next_id(IdKind::Organization).await?,
     };
     let project_id = store.next_id(IdKind::Project).await?;
+    let plugins = super::plugin_catalogue::installed(store).await?;
     let now = Timestamp::now();
 
     let org = Organization {
@@ -112,7 +113,7 @@ pub async fn create(
         version: 1,
         member_count: i64::from(owner.is_some()),
         project_count: 1,
-        instance_count: 0,
+        instance_count: plugins.len() as i64,
         deleted: false,
     };
     let (project_name, project_description) = DEFAULT_PROJECT;
@@ -155,7 +156,7 @@ pub async fn create(
         None,
         None,
     )?;
-    crate::domain::projects::add_new(store, &mut tx, &project, now).await?;
+    crate::domain::projects::add_new(store, &mut tx, &project, &plugins, now).await?;
     if let Some(owner) = owner {
         // The creator becomes its Owner in the same transaction (the count is set above).
         crate::domain::users::membership_items(

@@ -1,6 +1,6 @@
 //! Deleting a project: one transaction hides it at once (out of every list, its name and id
 //! free, the organization's count down), then everything in its partition (user links, init
-//! data) is removed in bounded batches, and the project item last. If that is interrupted, the
+//! data) is removed in bounded batches, then its plugin instances, and the project item last. If that is interrupted, the
 //! next `DELETE` of the same project resumes the removal.
 
 use aws_sdk_dynamodb::types::AttributeValue;
@@ -67,6 +67,7 @@ pub async fn remove_contents(store: &Store, slug: &str, project_id: i32) -> Resu
     for batch in keys.chunks(CLEANUP_BATCH) {
         store.delete_batch(batch).await?;
     }
+    crate::domain::plugin_instances::remove_project_instances(store, slug, project_id).await?;
     let mut tx = Transaction::new();
     tx.delete(
         keys::project(slug, project_id),

@@ -111,16 +111,21 @@ pub async fn items(
     project_id: i32,
     now: Timestamp,
 ) -> Result<Vec<Item>, ApiError> {
+    let rows = rows();
+    // One counter update for every id of the flow.
+    let mut ids = store
+        .next_ids(IdKind::ProjectData, rows.len() + 1)
+        .await?
+        .into_iter();
     let mut items = Vec::new();
     let mut incident_type_id = None;
-    for row in rows() {
-        let id = store.next_id(IdKind::ProjectData).await?;
+    for (row, id) in rows.into_iter().zip(ids.by_ref()) {
         if row.kind == "INCIDENT_TYPE" {
             incident_type_id = Some(id);
         }
         items.push(item(slug, project_id, row.kind, id, row.fields, now)?);
     }
-    let id = store.next_id(IdKind::ProjectData).await?;
+    let id = ids.next().unwrap_or_default();
     let case_type = json!({"name": "Default", "description": "This is the default case type.", "visibility": "Open",
                            "default": true, "enabled": true, "incident_type_id": incident_type_id});
     items.push(item(slug, project_id, "CASE_TYPE", id, case_type, now)?);

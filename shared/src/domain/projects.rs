@@ -101,15 +101,21 @@ pub async fn create(
     project.created_at = now;
     project.updated_at = now;
     project.version = 1;
+    let plugins = super::plugin_catalogue::installed(store).await?;
     let mut tx = Transaction::new();
-    add_new(store, &mut tx, &project, now).await?;
+    add_new(store, &mut tx, &project, &plugins, now).await?;
     tx.update(
         keys::organization(&org.slug),
-        Expression::new("ADD #projects :one")
+        Expression::new("ADD #projects :one, #instances :instances")
             .name("#projects", "project_count")
+            .name("#instances", "instance_count")
             .value(
                 ":one",
                 aws_sdk_dynamodb::types::AttributeValue::N("1".into()),
+            )
+            .value(
+                ":instances",
+                aws_sdk_dynamodb::types::AttributeValue::N(plugins.len().to_string()),
             ),
         Some(super::organizations::accepts_additions()),
         Some(super::organizations::ORGANIZATION_LABEL),
@@ -285,11 +291,14 @@ pub(crate) fn name_guard_item(slug: &str, name: &str, project_id: i32) -> crate:
 }
 
 /// Adds a new project to `tx`: its name and id guards (checked first, in Dispatch's order), the
-/// project item and its init data (spec §7.5), so that a project never exists without them.
+/// project item and its init data (spec §7.5): a disabled instance of every installed
+/// catalogue plugin in `plugins`, then the taxonomy. A project never exists without them.
+/// The caller counts the `plugins.len()` new instances in the organization.
 pub(crate) async fn add_new(
     store: &Store,
     tx: &mut crate::store::Transaction,
     project: &Project,
+    plugins: &[crate::model::Plugin],
     now: crate::time::Timestamp,
 ) -> Result<(), ApiError> {
     let slug = &project.organization_slug;
@@ -309,6 +318,11 @@ pub(crate) async fn add_new(
         crate::domain::organizations::project_item(project)?,
         "project",
     )?;
+    let instances =
+        super::plugin_instances::disabled_instances(store, slug, project.id, plugins, now).await?;
+    for item in instances {
+        tx.put_new(item, "plugin_instance")?;
+    }
     for item in crate::domain::project_init::items(store, slug, project.id, now).await? {
         tx.put_new(item, "project_data")?;
     }

@@ -2,12 +2,14 @@
 
 pub mod email;
 pub mod organization;
+pub mod plugin;
 pub mod project;
 pub mod types;
 pub mod user;
 
 pub use email::EmailAddress;
 pub use organization::{Organization, OrganizationSlug, slugify};
+pub use plugin::{Plugin, PluginEvent, PluginInstance};
 pub use project::Project;
 pub use types::{Invalid, NameStr, PrimaryKey};
 pub use user::{Credentials, Membership, ProjectLink, Role, User, UserSettings};

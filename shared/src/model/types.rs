@@ -55,6 +55,20 @@ impl PrimaryKey {
         Ok(Self(id as i32))
     }
 
+    /// Parses the path parameter `name` (422 in Dispatch's shape when it is not a valid id).
+    pub fn from_path(raw: &str, name: &str) -> Result<i32, crate::error::ApiError> {
+        let number: i64 = raw.parse().map_err(|_| {
+            crate::error::ApiError::validation(
+                "Input should be a valid integer, unable to parse string as an integer",
+                crate::loc!["path", name],
+                "int_parsing",
+            )
+        })?;
+        Self::new(number)
+            .map(Self::get)
+            .map_err(|invalid| invalid.at(crate::loc!["path", name]))
+    }
+
     /// The id.
     pub fn get(self) -> i32 {
         self.0

@@ -85,6 +85,18 @@ impl Store {
         i32::try_from(id).map_err(|_| StoreError::IdsExhausted(kind.as_str()))
     }
 
+    /// `count` fresh ids of `kind` in one counter update (for items created together, such as
+    /// a project's init data and plugin instances).
+    pub async fn next_ids(&self, kind: IdKind, count: usize) -> Result<Vec<i32>, StoreError> {
+        if count == 0 {
+            return Ok(Vec::new());
+        }
+        self.reserve_block(kind, count as i64)
+            .await?
+            .map(|id| i32::try_from(id).map_err(|_| StoreError::IdsExhausted(kind.as_str())))
+            .collect()
+    }
+
     async fn reserve_block(
         &self,
         kind: IdKind,

@@ -6,6 +6,7 @@ use crate::model::Project;
 const INTERNAL: &[&str] = &[
     "organization_id",
     "organization_slug",
+    "deleted",
     "version",
     "created_at",
     "updated_at",

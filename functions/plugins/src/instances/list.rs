@@ -1,0 +1,35 @@
+//! `GET /api/v1/{organization}/plugins/instances`: the organization's plugin instances (any
+//! member), without their configuration. The UI sorts by `Plugin.slug` and filters on
+//! `PluginInstance.enabled` and `Project.name`.
+
+use axum::extract::{RawQuery, State};
+use dispatch_shared::domain::{plugin_reads, plugins};
+use dispatch_shared::error::ApiError;
+use dispatch_shared::http::Json;
+use dispatch_shared::list::{ListParams, list};
+use dispatch_shared::{AppState, Caller};
+use serde_json::Value;
+
+pub async fn list_instances(
+    State(state): State<AppState>,
+    caller: Caller,
+    RawQuery(query): RawQuery,
+) -> Result<Json<Value>, ApiError> {
+    let org = caller.organization()?;
+    let params = ListParams::parse(query.as_deref())?;
+    let store = state.store().clone();
+    let slug = org.slug.clone();
+    let page = list(
+        state.store(),
+        &state.secrets().cursor,
+        &plugins::instance_list_spec(&org.slug, org.instance_count),
+        &params,
+        |keys| {
+            let store = store.clone();
+            let slug = slug.clone();
+            async move { plugin_reads::load_instances(&store, &slug, keys).await }
+        },
+    )
+    .await?;
+    Ok(Json(page.to_json()))
+}

@@ -1,0 +1,92 @@
+//! `dispatch plugins …`: the plugin catalogue in the table (spec §8.3).
+
+use clap::Subcommand;
+use dispatch_shared::domain::{plugin_backfill, plugin_catalogue};
+use dispatch_shared::store::Store;
+
+/// `dispatch plugins` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum PluginsCommand {
+    /// Print the installed catalogue.
+    List,
+    /// Write the shipped catalogue into the table (new plugins only, unless --force) and give
+    /// every project a disabled instance of each plugin it lacks.
+    Install {
+        /// Also update plugins that are already installed.
+        #[arg(short, long)]
+        force: bool,
+    },
+    /// Remove catalogue rows; their instances stay and read as broken.
+    Uninstall {
+        /// Plugin slugs.
+        #[arg(required = true, num_args = 1..)]
+        plugins: Vec<String>,
+    },
+}
+
+/// Runs a `plugins` subcommand.
+pub async fn run(command: PluginsCommand) -> anyhow::Result<()> {
+    let store = Store::new(crate::dynamodb_client().await, crate::table_from_env()?);
+    for line in execute(&store, command).await? {
+        println!("{line}");
+    }
+    Ok(())
+}
+
+/// Runs a `plugins` subcommand on `store`; returns what it prints.
+pub async fn execute(store: &Store, command: PluginsCommand) -> anyhow::Result<Vec<String>> {
+    let api = |e: dispatch_shared::ApiError| match e {
+        dispatch_shared::ApiError::BadRequest(message) => anyhow::anyhow!("{message}"),
+        other => anyhow::anyhow!("{other}"),
+    };
+    match command {
+        PluginsCommand::List => Ok(list_table(&plugin_catalogue::installed(store).await?)),
+        PluginsCommand::Install { force } => {
+            let mut lines = plugin_catalogue::install(store, force).await.map_err(api)?;
+            let installed = plugin_catalogue::installed(store).await?;
+            let added = plugin_backfill::add_missing_instances(store, &installed)
+                .await
+                .map_err(api)?;
+            lines.push(format!(
+                "Added {added} plugin instance(s) to existing projects."
+            ));
+            Ok(lines)
+        }
+        PluginsCommand::Uninstall { plugins } => plugin_catalogue::uninstall(store, &plugins)
+            .await
+            .map_err(api),
+    }
+}
+
+/// Dispatch's table: Title, Slug, Version, Type, Author, Description.
+pub fn list_table(plugins: &[dispatch_shared::model::Plugin]) -> Vec<String> {
+    let mut plugins = plugins.to_vec();
+    plugins.sort_by(|a, b| a.slug.cmp(&b.slug));
+    let row = |cells: [&str; 6]| {
+        format!(
+            "{:<56} {:<34} {:<8} {:<24} {:<20} {}",
+            cells[0], cells[1], cells[2], cells[3], cells[4], cells[5]
+        )
+        .trim_end()
+        .to_owned()
+    };
+    let mut lines = vec![row([
+        "Title",
+        "Slug",
+        "Version",
+        "Type",
+        "Author",
+        "Description",
+    ])];
+    for p in &plugins {
+        lines.push(row([
+            &p.title,
+            &p.slug,
+            &p.plugin_version,
+            &p.plugin_type,
+            p.author.as_deref().unwrap_or(""),
+            p.description.as_deref().unwrap_or(""),
+        ]));
+    }
+    lines
+}

@@ -1,0 +1,83 @@
+//! `dispatch plugins install` gives every existing project a disabled instance of each
+//! installed plugin it lacks (new projects get theirs from the init flow).
+
+use std::collections::HashSet;
+
+use crate::error::ApiError;
+use crate::model::{Plugin, PluginInstance};
+use crate::store::item::string_attribute;
+use crate::store::keys::{self, collection};
+use crate::store::schema::{GSI1, LIST1};
+use crate::store::{Source, Store, Transaction, from_attributes};
+use crate::time::Timestamp;
+
+/// Instances per transaction (with the count update and the project check, well under 100).
+const CHUNK: usize = 80;
+
+/// Adds the missing instances to every project of every organization; returns how many.
+pub async fn add_missing_instances(store: &Store, plugins: &[Plugin]) -> Result<usize, ApiError> {
+    let mut added = 0;
+    for org in store
+        .query_prefix(Source::Index(LIST1), collection::ORGANIZATIONS, "")
+        .await?
+    {
+        let Some(slug) = string_attribute(&org, keys::attr::PK)
+            .and_then(|pk| pk.strip_prefix("ORG#").map(str::to_owned))
+        else {
+            continue;
+        };
+        for project in store
+            .query_prefix(Source::Index(LIST1), &collection::projects(&slug), "")
+            .await?
+        {
+            let Some(project_id) = string_attribute(&project, keys::attr::SK)
+                .and_then(|sk| sk.strip_prefix("PROJECT#").and_then(|id| id.parse().ok()))
+            else {
+                continue;
+            };
+            added += add_to_project(store, &slug, project_id, plugins).await?;
+        }
+    }
+    Ok(added)
+}
+
+async fn add_to_project(
+    store: &Store,
+    slug: &str,
+    project_id: i32,
+    plugins: &[Plugin],
+) -> Result<usize, ApiError> {
+    let present: HashSet<i32> = store
+        .query_prefix(
+            Source::Index(GSI1),
+            &keys::project_instances(slug, project_id),
+            "",
+        )
+        .await?
+        .into_iter()
+        .map(from_attributes::<PluginInstance>)
+        .map(|instance| instance.map(|i| i.plugin_id))
+        .collect::<Result<_, _>>()?;
+    let missing: Vec<Plugin> = plugins
+        .iter()
+        .filter(|plugin| !present.contains(&plugin.id))
+        .cloned()
+        .collect();
+    for chunk in missing.chunks(CHUNK) {
+        let items = super::plugin_instances::disabled_instances(
+            store,
+            slug,
+            project_id,
+            chunk,
+            Timestamp::now(),
+        )
+        .await?;
+        let mut tx = Transaction::new();
+        for item in items {
+            tx.put_new(item, "plugin_instance")?;
+        }
+        super::plugin_instances::count_instances(&mut tx, slug, chunk.len() as i64)?;
+        store.transact(tx).await?;
+    }
+    Ok(missing.len())
+}

@@ -1,0 +1,191 @@
+//! A plugin's configuration schema: validation (422s in Dispatch's shape, one entry per
+//! failing field), normalisation, and the secret fields (`"format": "password"`, pydantic's
+//! `SecretStr`) that are masked on the way out and kept when the mask is written back (Q-PL2).
+
+use jsonschema::error::{TypeKind, ValidationErrorKind};
+use serde_json::{Map, Value};
+
+use crate::error::{ApiError, ErrorDetail};
+
+/// What a secret field reads as (pydantic's rendering of a `SecretStr`).
+pub const MASK: &str = "**********";
+
+/// The schema of one plugin's configuration.
+pub struct ConfigurationSchema<'a> {
+    schema: &'a Value,
+}
+
+impl<'a> ConfigurationSchema<'a> {
+    pub fn new(schema: &'a Value) -> Self {
+        Self { schema }
+    }
+
+    fn properties(&self) -> Option<&'a Map<String, Value>> {
+        self.schema.get("properties").and_then(Value::as_object)
+    }
+
+    /// The top-level fields that hold secrets.
+    pub fn secret_fields(&self) -> Vec<&'a str> {
+        self.properties()
+            .into_iter()
+            .flatten()
+            .filter(|(_, field)| is_secret(field))
+            .map(|(name, _)| name.as_str())
+            .collect()
+    }
+
+    /// Validates `sent` (with masked secrets replaced by their `stored` values) and returns the
+    /// configuration to store: every field of the schema in its order, defaults filled in,
+    /// unknown keys dropped.
+    pub fn accept(&self, sent: &Value, stored: Option<&Value>) -> Result<Value, ApiError> {
+        let Some(sent) = sent.as_object() else {
+            return Err(ApiError::Validation(vec![detail(
+                "Input should be a valid dictionary or instance of the model",
+                &[],
+                "model_type",
+            )]));
+        };
+        let mut candidate = sent.clone();
+        for secret in self.secret_fields() {
+            if candidate.get(secret).and_then(Value::as_str) == Some(MASK) {
+                // The client sent back what it was shown: keep the stored secret, if any.
+                match stored.and_then(|s| s.get(secret)) {
+                    Some(value) => candidate.insert(secret.to_owned(), value.clone()),
+                    None => candidate.remove(secret),
+                };
+            }
+        }
+        let candidate = Value::Object(candidate);
+        let validator = jsonschema::options()
+            .should_validate_formats(true)
+            .build(self.schema)
+            .map_err(|e| ApiError::Internal(anyhow::anyhow!("invalid catalogue schema: {e}")))?;
+        let mut errors: Vec<ErrorDetail> = validator
+            .iter_errors(&candidate)
+            .map(|error| {
+                let mut path: Vec<String> = error
+                    .instance_path()
+                    .segments()
+                    .map(|segment| segment.to_string())
+                    .collect();
+                let (msg, kind) = describe(&error);
+                if let ValidationErrorKind::Required { property } = error.kind() {
+                    path.push(property.as_str().unwrap_or_default().to_owned());
+                }
+                let path: Vec<&str> = path.iter().map(String::as_str).collect();
+                detail(&msg, &path, kind)
+            })
+            .collect();
+        if !errors.is_empty() {
+            errors.sort_by_key(|e| serde_json::to_string(&e.loc).unwrap_or_default());
+            errors.dedup_by(|a, b| a.loc == b.loc);
+            return Err(ApiError::Validation(errors));
+        }
+        Ok(self.normalise(&candidate))
+    }
+
+    /// The stored configuration as clients see it: secrets replaced by [`MASK`].
+    pub fn masked(&self, stored: &Value) -> Value {
+        let mut shown = stored.clone();
+        if let Some(object) = shown.as_object_mut() {
+            for secret in self.secret_fields() {
+                if let Some(value) = object.get_mut(secret).filter(|v| !v.is_null()) {
+                    *value = Value::String(MASK.into());
+                }
+            }
+        }
+        shown
+    }
+
+    fn normalise(&self, valid: &Value) -> Value {
+        let mut out = Map::new();
+        for (name, field) in self.properties().into_iter().flatten() {
+            if let Some(value) = valid.get(name).or_else(|| field.get("default")) {
+                out.insert(name.clone(), value.clone());
+            }
+        }
+        Value::Object(out)
+    }
+}
+
+/// A field is secret when it (or one branch of its `anyOf`, for an optional secret) is a
+/// password-formatted string.
+fn is_secret(field: &Value) -> bool {
+    let password =
+        |schema: &Value| schema.get("format").and_then(Value::as_str) == Some("password");
+    password(field)
+        || field
+            .get("anyOf")
+            .and_then(Value::as_array)
+            .is_some_and(|branches| branches.iter().any(password))
+}
+
+fn detail(msg: &str, path: &[&str], kind: &str) -> ErrorDetail {
+    let mut loc = vec![
+        Value::String("body".into()),
+        Value::String("configuration".into()),
+    ];
+    loc.extend(path.iter().map(|segment| match segment.parse::<u64>() {
+        Ok(index) => Value::from(index),
+        Err(_) => Value::String((*segment).to_owned()),
+    }));
+    ErrorDetail::new(msg, loc, kind)
+}
+
+/// Pydantic's wording for the failures a configuration can have.
+fn describe(error: &jsonschema::ValidationError<'_>) -> (String, &'static str) {
+    match error.kind() {
+        ValidationErrorKind::Required { .. } => ("Field required".into(), "missing"),
+        ValidationErrorKind::Type { kind } => {
+            let name = match kind {
+                TypeKind::Single(t) => t.to_string(),
+                TypeKind::Multiple(_) => "value".into(),
+            };
+            match name.as_str() {
+                "string" => ("Input should be a valid string".into(), "string_type"),
+                "integer" => ("Input should be a valid integer".into(), "int_type"),
+                "number" => ("Input should be a valid number".into(), "float_type"),
+                "boolean" => ("Input should be a valid boolean".into(), "bool_type"),
+                "array" => ("Input should be a valid list".into(), "list_type"),
+                "object" => ("Input should be a valid dictionary".into(), "dict_type"),
+                _ => (format!("Input should be a valid {name}"), "type_error"),
+            }
+        }
+        ValidationErrorKind::AnyOf { .. } => ("Input is not a valid value".into(), "value_error"),
+        ValidationErrorKind::Enum { options } => {
+            (format!("Input should be one of {options}"), "enum")
+        }
+        ValidationErrorKind::Format { format } => match format.as_str() {
+            "uri" => ("Input should be a valid URL".into(), "url_parsing"),
+            "email" => ("value is not a valid email address".into(), "value_error"),
+            other => (format!("Input should be a valid {other}"), "value_error"),
+        },
+        ValidationErrorKind::MinLength { limit } => (
+            format!(
+                "String should have at least {limit} character{}",
+                plural(*limit)
+            ),
+            "string_too_short",
+        ),
+        ValidationErrorKind::MaxLength { limit } => (
+            format!(
+                "String should have at most {limit} character{}",
+                plural(*limit)
+            ),
+            "string_too_long",
+        ),
+        ValidationErrorKind::Maximum { limit } => (
+            format!("Input should be less than or equal to {limit}"),
+            "less_than_equal",
+        ),
+        ValidationErrorKind::Minimum { limit } => (
+            format!("Input should be greater than or equal to {limit}"),
+            "greater_than_equal",
+        ),
+        _ => (error.to_string(), "value_error"),
+    }
+}
+
+fn plural(n: u64) -> &'static str {
+    if n == 1 { "" } else { "s" }
+}
