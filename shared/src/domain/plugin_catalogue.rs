@@ -103,67 +103,89 @@ fn row_of(id: i32, shipped: &CataloguePlugin) -> Plugin {
 /// Plugins inserted per transaction (two actions each, plus the count).
 const INSERT_CHUNK: usize = 45;
 
-/// Writes the shipped catalogue: new plugins are inserted (a few transactions for the whole
+/// The id each shipped plugin has had in this table, from the slug guards. Guards outlive
+/// `uninstall`, so a plugin installed again gets its old id back and its instances are no
+/// longer broken.
+async fn registered_ids(store: &Store) -> Result<HashMap<String, i32>, StoreError> {
+    let keys: Vec<_> = catalogue::plugins()
+        .iter()
+        .map(|p| keys::plugin_slug_guard(&p.slug))
+        .collect();
+    let found = store.batch_get(&keys).await?;
+    Ok(catalogue::plugins()
+        .iter()
+        .zip(found)
+        .filter_map(|(p, guard)| {
+            let id = crate::store::item::number_attribute(&guard?, "plugin_id")?;
+            Some((p.slug.clone(), id as i32))
+        })
+        .collect())
+}
+
+/// Writes the shipped catalogue: missing rows are inserted (a few transactions for the whole
 /// catalogue), installed ones are updated only with `force`; events are upserted by slug.
-/// Returns Dispatch's progress lines. Safe to run concurrently: a plugin another run inserted
+/// Returns Dispatch's progress lines. Safe to run concurrently: a row another run inserted
 /// first is left to it.
 pub async fn install(store: &Store, force: bool) -> Result<Vec<String>, ApiError> {
     let mut report = Vec::new();
-    let mut ids: HashMap<String, i32> = installed(store)
+    let mut ids = registered_ids(store).await?;
+    let unregistered = catalogue::plugins()
+        .iter()
+        .filter(|p| !ids.contains_key(&p.slug))
+        .count();
+    let mut fresh = store
+        .next_ids(IdKind::Plugin, unregistered)
+        .await?
+        .into_iter();
+    for shipped in catalogue::plugins() {
+        if !ids.contains_key(&shipped.slug) {
+            ids.insert(shipped.slug.clone(), fresh.next().unwrap_or_default());
+        }
+    }
+    let present: Vec<i32> = store
+        .batch_get(&ids.values().map(|id| keys::plugin(*id)).collect::<Vec<_>>())
         .await?
         .into_iter()
-        .map(|row| (row.slug, row.id))
+        .flatten()
+        .filter_map(|row| crate::store::item::number_attribute(&row, "id").map(|id| id as i32))
         .collect();
-    let new: Vec<&CataloguePlugin> = catalogue::plugins()
+    let missing: Vec<Plugin> = catalogue::plugins()
         .iter()
-        .filter(|shipped| !ids.contains_key(&shipped.slug))
+        .map(|shipped| row_of(ids[&shipped.slug], shipped))
+        .filter(|row| !present.contains(&row.id))
         .collect();
-    let new_ids = store.next_ids(IdKind::Plugin, new.len()).await?;
-    let rows: Vec<Plugin> = new
-        .iter()
-        .zip(new_ids)
-        .map(|(shipped, id)| row_of(id, shipped))
-        .collect();
-    for chunk in rows.chunks(INSERT_CHUNK) {
-        match insert(store, chunk).await {
-            Ok(()) => {
-                for row in chunk {
-                    report.push(format!(
-                        "Installing plugin... Slug: {} Version: {}",
-                        row.slug, row.plugin_version
-                    ));
-                    ids.insert(row.slug.clone(), row.id);
-                }
-            }
-            // Some of them are installed already (a concurrent run, or a row the list index
-            // did not show yet): one at a time, each checked on the table.
+    for chunk in missing.chunks(INSERT_CHUNK) {
+        let inserted: Vec<&Plugin> = match insert(store, chunk).await {
+            Ok(()) => chunk.iter().collect(),
+            // A concurrent run inserted some of them: one at a time, leaving those to it.
             Err(StoreError::ConditionFailed { .. }) => {
+                let mut inserted = Vec::new();
                 for row in chunk {
-                    let id = match find(store, &row.slug).await? {
-                        Some(existing) => existing.id,
-                        None => match insert(store, std::slice::from_ref(row)).await {
-                            Ok(()) => {
-                                report.push(format!(
-                                    "Installing plugin... Slug: {} Version: {}",
-                                    row.slug, row.plugin_version
-                                ));
-                                row.id
+                    match insert(store, std::slice::from_ref(row)).await {
+                        Ok(()) => inserted.push(row),
+                        Err(StoreError::ConditionFailed { .. }) => {
+                            // Its id is the one the other run registered.
+                            if let Some(winner) = find(store, &row.slug).await? {
+                                ids.insert(row.slug.clone(), winner.id);
                             }
-                            Err(StoreError::ConditionFailed { .. }) => continue,
-                            Err(other) => return Err(other.into()),
-                        },
-                    };
-                    ids.insert(row.slug.clone(), id);
+                        }
+                        Err(other) => return Err(other.into()),
+                    }
                 }
+                inserted
             }
             Err(other) => return Err(other.into()),
+        };
+        for row in inserted {
+            report.push(format!(
+                "Installing plugin... Slug: {} Version: {}",
+                row.slug, row.plugin_version
+            ));
         }
     }
     for shipped in catalogue::plugins() {
-        let Some(&plugin_id) = ids.get(&shipped.slug) else {
-            continue;
-        };
-        if force && !new.iter().any(|n| n.slug == shipped.slug) {
+        let plugin_id = ids[&shipped.slug];
+        if force && present.contains(&plugin_id) {
             let mut tx = Transaction::new();
             tx.put_when(plugin_item(&row_of(plugin_id, shipped))?, None, None)?;
             store.transact(tx).await?;
@@ -183,14 +205,21 @@ pub async fn install(store: &Store, force: bool) -> Result<Vec<String>, ApiError
     Ok(report)
 }
 
-/// Inserts catalogue rows with their slug guards and count, in one transaction.
+/// Inserts catalogue rows with their slug guards and count, in one transaction. A guard may
+/// already name the same id (a plugin installed again); a row must not exist yet.
 async fn insert(store: &Store, rows: &[Plugin]) -> Result<(), StoreError> {
     let mut tx = Transaction::new();
     for row in rows {
-        tx.put_new(
+        tx.put_when(
             Item::bare(&keys::plugin_slug_guard(&row.slug), "PluginSlugGuard")
                 .with_number("plugin_id", i64::from(row.id)),
-            "plugin_slug",
+            Some(
+                Expression::new("attribute_not_exists(#pk) OR #id = :id")
+                    .name("#pk", keys::attr::PK)
+                    .name("#id", "plugin_id")
+                    .value(":id", AttributeValue::N(row.id.to_string())),
+            ),
+            Some("plugin_slug"),
         )?;
         tx.put_new(plugin_item(row)?, "plugin")?;
     }
@@ -264,8 +293,8 @@ pub async fn uninstall(store: &Store, slugs: &[String]) -> Result<Vec<String>, A
             .query_prefix(Source::Table, &keys::plugin(row.id).pk, "EVENT#")
             .await?;
         let mut tx = Transaction::new();
+        // The slug guard stays: installed again, the plugin gets its id (and instances) back.
         tx.delete(keys::plugin(row.id), None, None)?;
-        tx.delete(keys::plugin_slug_guard(&row.slug), None, None)?;
         let (key, update) = count_change(collection::PLUGINS, -1);
         tx.update(key, update, None, None)?;
         for event in &events {

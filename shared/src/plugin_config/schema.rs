@@ -189,3 +189,85 @@ fn describe(error: &jsonschema::ValidationError<'_>) -> (String, &'static str) {
 fn plural(n: u64) -> &'static str {
     if n == 1 { "" } else { "s" }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn pagerduty() -> &'static Value {
+        crate::catalogue::find("pagerduty-oncall")
+            .and_then(|p| p.configuration_schema.as_ref())
+            .unwrap()
+    }
+
+    fn failures(error: ApiError) -> Vec<(String, String)> {
+        let ApiError::Validation(details) = error else {
+            panic!("not a validation error: {error:?}")
+        };
+        details
+            .into_iter()
+            .map(|d| (serde_json::to_string(&d.loc).unwrap(), d.kind))
+            .collect()
+    }
+
+    #[test]
+    fn every_failing_field_gets_one_entry_in_dispatchs_shape() {
+        let schema = ConfigurationSchema::new(pagerduty());
+        let error = schema
+            .accept(&json!({"from_email": 7, "pagerduty_api_url": "x"}), None)
+            .unwrap_err();
+        assert_eq!(
+            failures(error),
+            [
+                (
+                    r#"["body","configuration","api_key"]"#.into(),
+                    "missing".into()
+                ),
+                (
+                    r#"["body","configuration","from_email"]"#.into(),
+                    "string_type".into()
+                ),
+            ]
+        );
+    }
+
+    #[test]
+    fn accepted_configurations_get_defaults_and_lose_unknown_keys() {
+        let schema = ConfigurationSchema::new(pagerduty());
+        let stored = schema
+            .accept(
+                &json!({"api_key": "k", "from_email": "ops@example.com", "extra": 1}),
+                None,
+            )
+            .unwrap();
+        assert_eq!(
+            stored,
+            json!({"api_key": "k", "from_email": "ops@example.com",
+                   "pagerduty_api_url": "https://api.pagerduty.com"})
+        );
+        assert_eq!(schema.masked(&stored)["api_key"], MASK);
+    }
+
+    #[test]
+    fn the_mask_written_back_keeps_the_stored_secret() {
+        let schema = ConfigurationSchema::new(pagerduty());
+        let stored = json!({"api_key": "real", "from_email": "a@example.com"});
+        let again = schema
+            .accept(
+                &json!({"api_key": MASK, "from_email": "b@example.com"}),
+                Some(&stored),
+            )
+            .unwrap();
+        assert_eq!(again["api_key"], "real");
+        assert_eq!(again["from_email"], "b@example.com");
+        // With nothing stored, the mask is no secret: the field is missing.
+        let error = schema
+            .accept(
+                &json!({"api_key": MASK, "from_email": "b@example.com"}),
+                None,
+            )
+            .unwrap_err();
+        assert_eq!(failures(error)[0].1, "missing");
+    }
+}
