@@ -316,6 +316,58 @@ pub async fn create_organization(
 }
 
 impl TestApp {
+    /// `POST /organizations` as the caller, who becomes its Owner; the created organization.
+    pub async fn post_organization(&self, token: &str, name: &str) -> Value {
+        let created = self
+            .send(json_request(
+                "POST",
+                "/api/v1/organizations",
+                &serde_json::json!({ "name": name }),
+                Some(token),
+            ))
+            .await;
+        assert_eq!(created.status, StatusCode::OK, "{}", created.body);
+        created.body
+    }
+
+    /// `POST /{org}/projects` as the caller; the created project.
+    pub async fn post_project(&self, token: &str, org: &str, name: &str) -> Value {
+        let created = self
+            .send(json_request(
+                "POST",
+                &format!("/api/v1/{org}/projects"),
+                &serde_json::json!({ "name": name }),
+                Some(token),
+            ))
+            .await;
+        assert_eq!(created.status, StatusCode::OK, "{}", created.body);
+        created.body
+    }
+
+    /// Registers a user (a Member of `default`), gives them `role` there, and returns their
+    /// token.
+    pub async fn registered_with_role(
+        &self,
+        email: &str,
+        password: &str,
+        role: dispatch_shared::model::Role,
+    ) -> String {
+        use dispatch_shared::domain::users;
+        let token = self.register(email, password).await;
+        let org = users::organization(&self.store, "default")
+            .await
+            .unwrap()
+            .unwrap();
+        let user = users::find_by_email(&self.store, email)
+            .await
+            .unwrap()
+            .unwrap();
+        users::set_role(&self.store, &org, &user, role)
+            .await
+            .unwrap();
+        token
+    }
+
     /// Creates a user who belongs to `org` only (registration would also join the auto-join
     /// organizations), with `role` there, and returns their token.
     pub async fn member_only_of(

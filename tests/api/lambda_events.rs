@@ -29,7 +29,12 @@ const CASES: &[(&str, Function, u16, u16)] = &[
     // Organization 1 is `default`; a Member is not its Owner.
     ("organizations-delete", Function::Organizations, 401, 403),
     ("projects-get", Function::Projects, 401, 200),
+    ("plugins-list", Function::Plugins, 401, 200),
+    ("plugins-events-list", Function::Plugins, 401, 200),
     ("plugins-instances-list", Function::Plugins, 401, 200),
+    // Single instances are for Owners, Managers and Admins only.
+    ("plugins-instance-get", Function::Plugins, 401, 403),
+    ("plugins-instance-update", Function::Plugins, 401, 403),
     // `$default` goes to the auth function, which answers for the whole route table.
     ("default-unknown-path", Function::Auth, 404, 404),
     ("default-wrong-method", Function::Auth, 405, 405),

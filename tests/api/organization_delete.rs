@@ -44,24 +44,8 @@ async fn traces_of(app: &TestApp, slug: &str, name: &str) -> Vec<String> {
 
 /// An organization with an Owner (the caller), a Manager, a second project and a linked user.
 async fn populated_organization(app: &TestApp, owner: &str) -> (i64, String) {
-    let created = app
-        .send(json_request(
-            "POST",
-            "/api/v1/organizations",
-            &json!({"name": "Acme Corp"}),
-            Some(owner),
-        ))
-        .await;
-    assert_eq!(created.status, StatusCode::OK, "{}", created.body);
-    let project = app
-        .send(json_request(
-            "POST",
-            "/api/v1/acme_corp/projects",
-            &json!({"name": "Payments"}),
-            Some(owner),
-        ))
-        .await;
-    assert_eq!(project.status, StatusCode::OK, "{}", project.body);
+    let created = app.post_organization(owner, "Acme Corp").await;
+    app.post_project(owner, "acme_corp", "Payments").await;
     let org = dispatch_shared::domain::users::organization(&app.store, "acme_corp")
         .await
         .unwrap()
@@ -69,7 +53,7 @@ async fn populated_organization(app: &TestApp, owner: &str) -> (i64, String) {
     let manager = app
         .member_only_of(&org, "manager@example.com", PASSWORD, Role::Manager)
         .await;
-    (created.body["id"].as_i64().unwrap(), manager)
+    (created["id"].as_i64().unwrap(), manager)
 }
 
 #[tokio::test]

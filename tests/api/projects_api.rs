@@ -12,19 +12,7 @@ use crate::helpers::{TestApp, authed, create_organization, json_request, spawn_a
 const PASSWORD: &str = "correct horse battery";
 
 async fn with_role(app: &TestApp, email: &str, role: Role) -> String {
-    let token = app.register(email, PASSWORD).await;
-    let org = users::organization(&app.store, "default")
-        .await
-        .unwrap()
-        .unwrap();
-    let user = users::find_by_email(&app.store, email)
-        .await
-        .unwrap()
-        .unwrap();
-    users::set_role(&app.store, &org, &user, role)
-        .await
-        .unwrap();
-    token
+    app.registered_with_role(email, PASSWORD, role).await
 }
 
 /// The init items of a project, by kind.
@@ -471,6 +459,24 @@ async fn deleting_a_project_hides_it_at_once_and_removes_what_belongs_to_it() {
         .await
         .unwrap();
     assert!(left.is_empty(), "{} items left", left.len());
+    let instances = app
+        .send(authed(
+            "GET",
+            "/api/v1/default/plugins/instances?itemsPerPage=-1",
+            &admin,
+        ))
+        .await;
+    assert_eq!(
+        instances.body["total"], 28,
+        "only the default project's instances are left"
+    );
+    assert!(
+        instances.body["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|i| i["project"]["id"] == 1)
+    );
     assert!(
         app.store
             .get_attributes(&keys::project("default", id as i32))
