@@ -277,6 +277,26 @@ async fn enabling_an_instance_disables_the_enabled_one_of_its_type() {
         assert_eq!(active.map(|i| i64::from(i.id)), enabled.first().copied());
     }
 
+    // The UI's "enabled instances of this project" call finds exactly that one.
+    let filter = r#"{"and":[{"model":"PluginInstance","field":"enabled","op":"==","value":"true"},{"model":"Project","field":"name","op":"==","value":"default"}]}"#;
+    let listed = app
+        .send(authed(
+            "GET",
+            &format!(
+                "/api/v1/default/plugins/instances?itemsPerPage=50&filter={}",
+                form_urlencoded::byte_serialize(filter.as_bytes()).collect::<String>()
+            ),
+            &admin,
+        ))
+        .await;
+    let ids: Vec<i64> = listed.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["id"].as_i64().unwrap())
+        .collect();
+    assert_eq!(ids, enabled_oncall(&app, &oncall).await);
+
     // Another type is independent; deleting the enabled instance frees its type.
     let jira = instance_of(&app, &admin, "default", "default", "jira-ticket").await;
     app.send(json_request(

@@ -44,6 +44,28 @@ impl Intercept for CountRequests {
 const ITEMS: i32 = 10_000;
 const PER_PAGE: usize = 25;
 
+/// The table's item count (a consistent scan, outside the measured requests).
+async fn item_count(store: &Store) -> anyhow::Result<i64> {
+    let mut count = 0;
+    let mut start = None;
+    loop {
+        let page = store
+            .client()
+            .scan()
+            .table_name(store.table())
+            .select(aws_sdk_dynamodb::types::Select::Count)
+            .consistent_read(true)
+            .set_exclusive_start_key(start)
+            .send()
+            .await?;
+        count += i64::from(page.count);
+        start = page.last_evaluated_key;
+        if start.is_none() {
+            return Ok(count);
+        }
+    }
+}
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     for (name, value) in [
@@ -287,14 +309,18 @@ async fn main() -> anyhow::Result<()> {
             .header("authorization", format!("Bearer {token}"))
             .header("content-type", "application/json")
             .body(axum::body::Body::from(json!({"name": name}).to_string()))?;
+        let items_before = item_count(&store).await?;
+        requests.0.store(0, Ordering::Relaxed);
         let app = dispatch_cli::server::local_app(state.clone())?;
         let status = app.oneshot(create).await?.status().as_u16();
+        let sent = requests.0.load(Ordering::Relaxed);
         println!(
             "{}",
             json!({
                 "case": format!("POST /organizations ({name}), with {} organizations already", if name.ends_with("One") { 1 } else { 2 }),
                 "status": status,
-                "dynamodb_requests": requests.0.load(Ordering::Relaxed),
+                "dynamodb_requests": sent,
+                "items_written": item_count(&store).await? - items_before,
             })
         );
     }

@@ -182,7 +182,8 @@ fn describe(error: &jsonschema::ValidationError<'_>) -> (String, &'static str) {
             format!("Input should be greater than or equal to {limit}"),
             "greater_than_equal",
         ),
-        _ => (error.to_string(), "value_error"),
+        // Never `error.to_string()`: it quotes the value, which may be a secret.
+        _ => ("Input is not valid for this field".into(), "value_error"),
     }
 }
 

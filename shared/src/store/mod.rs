@@ -29,11 +29,12 @@
 //! | User–project link | `ORG#<slug>#PROJECT#<pid>` | `USER#<uid>` | `USER#<uid>` / `PROJECT#<slug>#<pid>` | | a user's project links in one org (gsi1, `begins_with PROJECT#<slug>#`): default flag, project role |
 //! | Project init data | `ORG#<slug>#PROJECT#<pid>` | `<KIND>#<id>` | | | incident / case types, priorities, severities, cost types; the project's item collection (cascading delete) |
 //! | Plugin | `PLUGIN#<id>` | `PLUGIN` | | `PLUGINS` / slug, title, type | plugin by id; catalogue by slug / title / type; plugins of a type (list3 `begins_with <type>`) |
-//! | Plugin slug guard | `PLUGINSLUG#<slug>` | `PLUGINSLUG` | | | plugin by slug (→ id); slug unique |
+//! | Plugin slug guard | `PLUGINSLUG#<slug>` | `PLUGINSLUG` | | | plugin by slug (→ id); slug unique; outlives `uninstall`, so a reinstalled plugin keeps its id |
 //! | Plugin event | `PLUGIN#<plugin id>` | `EVENT#<id>` | | `PLUGIN_EVENTS` / slug | events of a plugin (partition); all events by slug |
 //! | Plugin event slug guard | `PLUGINEVENTSLUG#<slug>` | `PLUGINEVENTSLUG` | | | plugin event by slug; slug unique |
-//! | Plugin instance | `ORG#<slug>` | `INSTANCE#<id>` | `ORG#<slug>#PROJECT#<pid>#INSTANCES` / `<type>#<plugin slug>` | `ORG#<slug>#INSTANCES` / plugin slug | instance by id within its org; a project's instances (gsi1), with plugin type / slug / title copied in for filters; instances by `Plugin.slug` (list1) |
+//! | Plugin instance | `ORG#<slug>` | `INSTANCE#<id>` | `ORG#<slug>#PROJECT#<pid>#INSTANCES` / `<type>#<plugin slug>#<id>` | `ORG#<slug>#INSTANCES` / plugin slug | instance by id within its org; a project's instances (gsi1), with plugin type and slug copied in; instances by `Plugin.slug` (list1); the configuration sealed (AES-256-GCM, the item's key as associated data) |
 //! | Active instance guard | `ORG#<slug>` | `ACTIVE#<pid>#<type>` | | | the single enabled instance of a type in a project, enforced in the enabling transaction |
+//! | Pending org deletion | `PENDING_DELETIONS` | `ORG#<slug>` | | | organizations a `DELETE` hid and has not finished removing (the next create, delete or `database init` finishes them) |
 //! | MFA challenge | `MFA#<uuid>` | `MFA` | | | challenge by UUID |
 //! | Account login throttle | `THROTTLE#EMAIL#<email>` | `LOGIN` | | | the account's failed or in-flight logins of the last hour (a map of attempt → time, checked in code; `ttl` cleans up) |
 //! | IP login throttle | `THROTTLE#IP#<ip>` | `WINDOW#<hour>` | | | failed logins per source IP and hour (`ttl` cleans up; the window is chosen in code) |
