@@ -101,3 +101,92 @@ async fn a_new_default_organization_takes_the_flag_from_the_old_one() {
         .unwrap();
     assert_eq!(marker["slug"].as_s().unwrap(), "second_org");
 }
+
+/// Fails the `fail_at`-th DynamoDB request a client sends (before it leaves the process).
+#[derive(Debug, Clone)]
+struct FailRequest {
+    sent: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    fail_at: usize,
+}
+
+impl aws_sdk_dynamodb::config::Intercept for FailRequest {
+    fn name(&self) -> &'static str {
+        "FailRequest"
+    }
+
+    fn read_before_transmit(
+        &self,
+        _: &aws_sdk_dynamodb::config::interceptors::BeforeTransmitInterceptorContextRef<'_>,
+        _: &aws_sdk_dynamodb::config::RuntimeComponents,
+        _: &mut aws_sdk_dynamodb::config::ConfigBag,
+    ) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+        let n = self.sent.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
+        if n == self.fail_at {
+            return Err("injected fault".into());
+        }
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn a_creation_that_fails_at_any_request_leaves_nothing_behind() {
+    let app = spawn_app().await;
+    let without_counters =
+        |items: Vec<std::collections::HashMap<String, aws_sdk_dynamodb::types::AttributeValue>>| {
+            items
+                .into_iter()
+                .filter(|i| !i["pk"].as_s().unwrap().starts_with("COUNTER#"))
+                .collect::<Vec<_>>()
+        };
+    let before = without_counters(app.scan_all().await);
+    let sdk = crate::helpers::sdk_config().await;
+    let mut failed_stages = 0;
+    for fail_at in 1.. {
+        // A fresh store per attempt, so that every attempt allocates its ids again.
+        let client = aws_sdk_dynamodb::Client::from_conf(
+            aws_sdk_dynamodb::config::Builder::from(sdk)
+                .interceptor(FailRequest {
+                    sent: Default::default(),
+                    fail_at,
+                })
+                .build(),
+        );
+        let store = dispatch_shared::store::Store::new(client, app.store.table());
+        match create(&store, new_org("Staged Org"), None).await {
+            Err(_) => {
+                failed_stages += 1;
+                assert_eq!(
+                    without_counters(app.scan_all().await),
+                    before,
+                    "request {fail_at} failed: nothing may be written"
+                );
+                assert!(
+                    dispatch_shared::domain::users::organization(&app.store, "staged_org")
+                        .await
+                        .unwrap()
+                        .is_none()
+                );
+            }
+            Ok(org) => {
+                assert_eq!(org.slug, "staged_org");
+                break;
+            }
+        }
+    }
+    // Each of the 7 requests failed once: the organization, project, instance and init-data id
+    // blocks, the catalogue's query and batch read, and the transaction.
+    assert_eq!(failed_stages, 7);
+    let project = dispatch_shared::domain::users::organization(&app.store, "staged_org")
+        .await
+        .unwrap()
+        .unwrap()
+        .default_project_id
+        .unwrap();
+    assert!(
+        app.store
+            .get_attributes(&keys::project("staged_org", project))
+            .await
+            .unwrap()
+            .is_some()
+    );
+}
