@@ -28,8 +28,9 @@ cargo run --quiet --release -p dispatch-shared --example argon2_baseline
 
 export DISPATCH_TABLE_NAME="bench-$(date +%s)"
 export DISPATCH_JWT_SECRET_ID="bench/jwt" DISPATCH_CURSOR_SECRET_ID="bench/cursor"
+export DISPATCH_ENCRYPTION_SECRET_ID="bench/encryption"
 infra/local/.tools/moto/bin/python infra/local/ensure_secrets.py "$AWS_ENDPOINT_URL_SECRETS_MANAGER" \
-  "$DISPATCH_JWT_SECRET_ID" "$DISPATCH_CURSOR_SECRET_ID" 2>/dev/null
+  "$DISPATCH_JWT_SECRET_ID" "$DISPATCH_CURSOR_SECRET_ID" "$DISPATCH_ENCRYPTION_SECRET_ID" 2>/dev/null
 target/release/dispatch database init --yes >/dev/null
 password="correct horse battery"
 target/release/dispatch user register bench@example.com -o default -r Member --password "$password" >/dev/null
@@ -70,7 +71,12 @@ cargo run --quiet --release -p dispatch-shared --example argon2_baseline
 # The other functions: cold start and peak RSS over their fixture, with the member's token.
 for function in $functions; do
   [ "$function" = auth ] && continue
-  fixture=$(ls events/"$function"-*.json | head -n 1)
+  # Each function's list call (projects: one project), as a member.
+  case "$function" in
+    projects) fixture=events/projects-get.json ;;
+    plugins) fixture=events/plugins-instances-list.json ;;
+    *) fixture=events/"$function"-list.json ;;
+  esac
   python3 - "$fixture" "$token" "$work/$function.json" <<'PY'
 import json, sys
 event = json.load(open(sys.argv[1]))

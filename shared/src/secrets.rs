@@ -86,11 +86,43 @@ impl Secrets {
         client: &Client,
         id: &str,
     ) -> Result<Self, SecretError> {
-        let ring = load_ring(client, id).await?;
-        self.configuration = Some(std::sync::Arc::new(
-            crate::plugin_config::ConfigurationKey::from_ring(&ring),
-        ));
+        self.configuration = Some(load_configuration_key(client, id).await?);
         Ok(self)
+    }
+}
+
+/// The plugin-configuration key, derived from secret `id` (current and previous versions).
+pub async fn load_configuration_key(
+    client: &Client,
+    id: &str,
+) -> Result<std::sync::Arc<crate::plugin_config::ConfigurationKey>, SecretError> {
+    let ring = load_ring(client, id).await?;
+    Ok(std::sync::Arc::new(
+        crate::plugin_config::ConfigurationKey::from_ring(&ring),
+    ))
+}
+
+impl Secrets {
+    /// The signing keys, and the configuration key when `configuration_id` is given, fetched
+    /// concurrently.
+    pub async fn load_all(
+        client: &Client,
+        jwt_id: &str,
+        cursor_id: &str,
+        configuration_id: Option<&str>,
+    ) -> Result<Self, SecretError> {
+        let configuration = async {
+            match configuration_id {
+                Some(id) => load_configuration_key(client, id).await.map(Some),
+                None => Ok(None),
+            }
+        };
+        let (secrets, configuration) =
+            tokio::try_join!(Self::load(client, jwt_id, cursor_id), configuration)?;
+        Ok(Self {
+            configuration,
+            ..secrets
+        })
     }
 }
 

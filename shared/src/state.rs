@@ -60,19 +60,15 @@ impl AppState {
             config.table_name.as_str(),
         );
         let secrets_client = aws_sdk_secretsmanager::Client::new(&sdk);
-        let secrets = async {
-            let secrets = Secrets::load(
+        let (secrets, schema) = tokio::join!(
+            Secrets::load_all(
                 &secrets_client,
                 &config.jwt_secret_id,
                 &config.cursor_secret_id,
-            )
-            .await?;
-            match &config.encryption_secret_id {
-                Some(id) => secrets.with_configuration_key(&secrets_client, id).await,
-                None => Ok(secrets),
-            }
-        };
-        let (secrets, schema) = tokio::join!(secrets, check_schema(&store));
+                config.encryption_secret_id.as_deref(),
+            ),
+            check_schema(&store)
+        );
         let secrets = secrets?;
         schema?;
         Ok(Self::new(config, store, secrets))

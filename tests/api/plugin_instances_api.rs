@@ -2,7 +2,7 @@
 //! holds no plaintext secret; the mask written back keeps the secret), and at most one enabled
 //! instance per type and project, concurrent enables included (Q-PL1, Q-PL2, Q-PL3).
 
-use dispatch_shared::domain::plugin_instances::{get_active_instance, seal_context};
+use dispatch_shared::domain::plugins::instances::{get_active_instance, seal_context};
 use dispatch_shared::model::{PluginInstance, Role};
 use dispatch_shared::store::keys;
 use http::StatusCode;

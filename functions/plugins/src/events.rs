@@ -2,7 +2,7 @@
 //! the shared list layer.
 
 use axum::extract::{RawQuery, State};
-use dispatch_shared::domain::{plugin_reads, plugins};
+use dispatch_shared::domain::plugins::{self, reads};
 use dispatch_shared::error::ApiError;
 use dispatch_shared::http::Json;
 use dispatch_shared::list::{ListParams, list};
@@ -16,7 +16,7 @@ pub async fn list_plugin_events(
     RawQuery(query): RawQuery,
 ) -> Result<Json<Value>, ApiError> {
     let params = ListParams::parse(query.as_deref())?;
-    let total = plugin_reads::collection_total(state.store(), collection::PLUGIN_EVENTS).await?;
+    let total = reads::collection_total(state.store(), collection::PLUGIN_EVENTS).await?;
     let store = state.store().clone();
     let page = list(
         state.store(),
@@ -25,7 +25,7 @@ pub async fn list_plugin_events(
         &params,
         |keys| {
             let store = store.clone();
-            async move { plugin_reads::load_events(&store, keys).await }
+            async move { reads::load_events(&store, keys).await }
         },
     )
     .await?;

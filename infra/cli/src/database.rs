@@ -123,7 +123,7 @@ pub async fn init(store: &Store) -> anyhow::Result<InitReport> {
     dispatch_shared::domain::organization_delete::finish_pending(store)
         .await
         .context("finishing interrupted organization deletions")?;
-    let plugins = dispatch_shared::domain::plugin_catalogue::install(store, false)
+    let plugins = dispatch_shared::domain::plugins::catalogue::install(store, false)
         .await
         .map_err(|e| anyhow::anyhow!("installing the plugin catalogue: {e}"))?;
     let (name, description) = DEFAULT_ORGANIZATION;

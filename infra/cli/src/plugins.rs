@@ -1,7 +1,7 @@
 //! `dispatch plugins …`: the plugin catalogue in the table (spec §8.3).
 
 use clap::Subcommand;
-use dispatch_shared::domain::{plugin_backfill, plugin_catalogue};
+use dispatch_shared::domain::plugins::{backfill, catalogue};
 use dispatch_shared::store::Store;
 
 /// `dispatch plugins` subcommands.
@@ -40,11 +40,11 @@ pub async fn execute(store: &Store, command: PluginsCommand) -> anyhow::Result<V
         other => anyhow::anyhow!("{other}"),
     };
     match command {
-        PluginsCommand::List => Ok(list_table(&plugin_catalogue::installed(store).await?)),
+        PluginsCommand::List => Ok(list_table(&catalogue::installed(store).await?)),
         PluginsCommand::Install { force } => {
-            let mut lines = plugin_catalogue::install(store, force).await.map_err(api)?;
-            let installed = plugin_catalogue::installed(store).await?;
-            let added = plugin_backfill::add_missing_instances(store, &installed)
+            let mut lines = catalogue::install(store, force).await.map_err(api)?;
+            let installed = catalogue::installed(store).await?;
+            let added = backfill::add_missing_instances(store, &installed)
                 .await
                 .map_err(api)?;
             lines.push(format!(
@@ -52,9 +52,9 @@ pub async fn execute(store: &Store, command: PluginsCommand) -> anyhow::Result<V
             ));
             Ok(lines)
         }
-        PluginsCommand::Uninstall { plugins } => plugin_catalogue::uninstall(store, &plugins)
-            .await
-            .map_err(api),
+        PluginsCommand::Uninstall { plugins } => {
+            catalogue::uninstall(store, &plugins).await.map_err(api)
+        }
     }
 }
 

@@ -95,7 +95,7 @@ pub async fn create(
         None => store.next_id(IdKind::Organization).await?,
     };
     let project_id = store.next_id(IdKind::Project).await?;
-    let plugins = super::plugin_catalogue::installed(store).await?;
+    let plugins = super::plugins::catalogue::installed(store).await?;
     let now = Timestamp::now();
 
     let org = Organization {

@@ -67,7 +67,7 @@ pub async fn remove_contents(store: &Store, slug: &str, project_id: i32) -> Resu
     for batch in keys.chunks(CLEANUP_BATCH) {
         store.delete_batch(batch).await?;
     }
-    crate::domain::plugin_instances::remove_project_instances(store, slug, project_id).await?;
+    crate::domain::plugins::instances::remove_project_instances(store, slug, project_id).await?;
     let mut tx = Transaction::new();
     tx.delete(
         keys::project(slug, project_id),

@@ -101,7 +101,7 @@ pub async fn create(
     project.created_at = now;
     project.updated_at = now;
     project.version = 1;
-    let plugins = super::plugin_catalogue::installed(store).await?;
+    let plugins = super::plugins::catalogue::installed(store).await?;
     let mut tx = Transaction::new();
     add_new(store, &mut tx, &project, &plugins, now).await?;
     tx.update(
@@ -319,7 +319,8 @@ pub(crate) async fn add_new(
         "project",
     )?;
     let instances =
-        super::plugin_instances::disabled_instances(store, slug, project.id, plugins, now).await?;
+        super::plugins::instances::disabled_instances(store, slug, project.id, plugins, now)
+            .await?;
     for item in instances {
         tx.put_new(item, "plugin_instance")?;
     }

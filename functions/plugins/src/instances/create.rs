@@ -4,8 +4,8 @@
 //! enabled instance of its type (Q-PL1).
 
 use axum::extract::State;
-use dispatch_shared::domain::plugin_instance_changes::{NewInstance, create};
-use dispatch_shared::domain::plugin_reads;
+use dispatch_shared::domain::plugins::changes::{NewInstance, create};
+use dispatch_shared::domain::plugins::reads;
 use dispatch_shared::error::ApiError;
 use dispatch_shared::http::Json;
 use dispatch_shared::model::PrimaryKey;
@@ -59,6 +59,6 @@ pub async fn create_instance(
     };
     let instance = create(state.store(), key, slug, &new).await?;
     Ok(Json(
-        plugin_reads::read_instance(state.store(), key, slug, &instance).await?,
+        reads::read_instance(state.store(), key, slug, &instance).await?,
     ))
 }

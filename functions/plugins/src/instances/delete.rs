@@ -2,7 +2,7 @@
 //! (Owner, Manager or Admin); an enabled instance frees its type for another.
 
 use axum::extract::{Path, State};
-use dispatch_shared::domain::plugin_instances;
+use dispatch_shared::domain::plugins::instances;
 use dispatch_shared::error::ApiError;
 use dispatch_shared::http::Json;
 use dispatch_shared::{AppState, Caller};
@@ -16,6 +16,6 @@ pub async fn delete_instance(
     Path((_, raw_id)): Path<(String, String)>,
 ) -> Result<Json<Value>, ApiError> {
     let slug = &caller.organization()?.slug;
-    plugin_instances::delete(state.store(), slug, instance_id(&raw_id)?).await?;
+    instances::delete(state.store(), slug, instance_id(&raw_id)?).await?;
     Ok(Json(Value::Null))
 }

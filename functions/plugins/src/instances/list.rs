@@ -3,7 +3,7 @@
 //! `PluginInstance.enabled` and `Project.name`.
 
 use axum::extract::{RawQuery, State};
-use dispatch_shared::domain::{plugin_reads, plugins};
+use dispatch_shared::domain::plugins::{self, reads};
 use dispatch_shared::error::ApiError;
 use dispatch_shared::http::Json;
 use dispatch_shared::list::{ListParams, list};
@@ -27,7 +27,7 @@ pub async fn list_instances(
         |keys| {
             let store = store.clone();
             let slug = slug.clone();
-            async move { plugin_reads::load_instances(&store, &slug, keys).await }
+            async move { reads::load_instances(&store, &slug, keys).await }
         },
     )
     .await?;

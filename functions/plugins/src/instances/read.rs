@@ -2,7 +2,7 @@
 //! configuration, secrets shown as `"**********"` (Owner, Manager or Admin).
 
 use axum::extract::{Path, State};
-use dispatch_shared::domain::{plugin_instances, plugin_reads};
+use dispatch_shared::domain::plugins::{instances, reads};
 use dispatch_shared::error::ApiError;
 use dispatch_shared::http::Json;
 use dispatch_shared::model::PrimaryKey;
@@ -20,9 +20,9 @@ pub async fn get_instance(
     Path((_, raw_id)): Path<(String, String)>,
 ) -> Result<Json<Value>, ApiError> {
     let slug = &caller.organization()?.slug;
-    let instance = plugin_instances::get(state.store(), slug, instance_id(&raw_id)?).await?;
+    let instance = instances::get(state.store(), slug, instance_id(&raw_id)?).await?;
     let key = state.configuration_key()?;
     Ok(Json(
-        plugin_reads::read_instance(state.store(), key, slug, &instance).await?,
+        reads::read_instance(state.store(), key, slug, &instance).await?,
     ))
 }

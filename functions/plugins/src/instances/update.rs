@@ -4,8 +4,8 @@
 //! stored secret (Q-PL2). Answers with Dispatch's `PluginInstanceCreate` shape (Q-PL3).
 
 use axum::extract::{Path, State};
-use dispatch_shared::domain::plugin_instance_changes::{InstanceChanges, update};
-use dispatch_shared::domain::plugin_reads;
+use dispatch_shared::domain::plugins::changes::{InstanceChanges, update};
+use dispatch_shared::domain::plugins::reads;
 use dispatch_shared::error::ApiError;
 use dispatch_shared::http::Json;
 use dispatch_shared::views::instance_update_response;
@@ -55,6 +55,6 @@ pub async fn update_instance(
     let id = instance_id(&raw_id)?;
     let key = state.configuration_key()?;
     let instance = update(state.store(), key, slug, id, &changes(&body, id)?).await?;
-    let read = plugin_reads::read_instance(state.store(), key, slug, &instance).await?;
+    let read = reads::read_instance(state.store(), key, slug, &instance).await?;
     Ok(Json(instance_update_response(&read)))
 }

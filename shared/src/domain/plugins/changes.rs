@@ -4,7 +4,7 @@
 
 use serde_json::Value;
 
-use super::plugin_instances::{count_instances, get, instance_item, release_guard, take_guard};
+use super::instances::{count_instances, get, instance_item, release_guard, take_guard};
 use crate::catalogue;
 use crate::error::{ApiError, OnCondition};
 use crate::loc;
@@ -66,7 +66,7 @@ fn sealed_configuration(
                 "value_error",
             )
         })?;
-    let context = super::plugin_instances::seal_context(slug, instance_id);
+    let context = super::instances::seal_context(slug, instance_id);
     let stored = stored.and_then(|sealed| key.open(sealed, &context));
     let accepted = ConfigurationSchema::new(schema).accept(sent, stored.as_ref())?;
     Ok(key.seal(&accepted, &context))

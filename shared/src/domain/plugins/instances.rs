@@ -201,14 +201,14 @@ pub async fn get_active_instance(
 /// The change of an organization's instance count, conditioned on the organization still
 /// taking additions (a `DELETE` may have hidden it).
 pub(crate) fn count_instances(tx: &mut Transaction, slug: &str, by: i64) -> Result<(), StoreError> {
-    let condition = (by > 0).then(super::organizations::accepts_additions);
+    let condition = (by > 0).then(crate::domain::organizations::accepts_additions);
     tx.update(
         keys::organization(slug),
         Expression::new("ADD #instances :by")
             .name("#instances", "instance_count")
             .value(":by", AttributeValue::N(by.to_string())),
         condition,
-        Some(super::organizations::ORGANIZATION_LABEL),
+        Some(crate::domain::organizations::ORGANIZATION_LABEL),
     )?;
     Ok(())
 }

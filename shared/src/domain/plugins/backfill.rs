@@ -64,19 +64,14 @@ async fn add_to_project(
         .cloned()
         .collect();
     for chunk in missing.chunks(CHUNK) {
-        let items = super::plugin_instances::disabled_instances(
-            store,
-            slug,
-            project_id,
-            chunk,
-            Timestamp::now(),
-        )
-        .await?;
+        let items =
+            super::instances::disabled_instances(store, slug, project_id, chunk, Timestamp::now())
+                .await?;
         let mut tx = Transaction::new();
         for item in items {
             tx.put_new(item, "plugin_instance")?;
         }
-        super::plugin_instances::count_instances(&mut tx, slug, chunk.len() as i64)?;
+        super::instances::count_instances(&mut tx, slug, chunk.len() as i64)?;
         store.transact(tx).await?;
     }
     Ok(missing.len())

@@ -112,7 +112,7 @@ pub fn shown_configuration(
     instance: &PluginInstance,
 ) -> Option<Value> {
     let sealed = instance.sealed_configuration.as_deref()?;
-    let context = super::plugin_instances::seal_context(slug, instance.id);
+    let context = super::instances::seal_context(slug, instance.id);
     let Some(opened) = key.open(sealed, &context) else {
         tracing::warn!(
             instance = instance.id,
@@ -145,7 +145,7 @@ pub async fn read_instance(
     let project: Option<Project> = found.next().flatten().map(from_attributes).transpose()?;
     let project = project
         .filter(|p| !p.deleted)
-        .ok_or_else(|| ApiError::NotFound(super::plugin_instances::NOT_FOUND.into()))?;
+        .ok_or_else(|| ApiError::NotFound(super::instances::NOT_FOUND.into()))?;
     Ok(instance_read(
         instance,
         plugin.as_ref(),

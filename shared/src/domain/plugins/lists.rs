@@ -1,6 +1,5 @@
 //! The plugin catalogue, plugin instances and plugin events as lists (spec §5.6, §9): their
-//! filterable models, sort orders and search fields. The items' views come with the plugins
-//! route group; the list layer only needs these.
+//! filterable models, sort orders and search fields (the views are built in [`super::reads`]).
 
 use crate::list::{FieldType, ListSpec, ModelFields, Sort};
 use crate::store::keys::collection;

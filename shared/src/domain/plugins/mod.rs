@@ -1,0 +1,20 @@
+//! Plugins: the catalogue in the table, per-project instances and their configurations, and
+//! how both read as lists.
+//!
+//! | Module | What |
+//! |---|---|
+//! | [`catalogue`] | catalogue rows and plugin events: `dispatch plugins install/uninstall` |
+//! | [`backfill`] | instances for projects that lack some, after an install |
+//! | [`instances`] | instance items, the one-enabled-per-type guard, `get_active_instance`, delete |
+//! | [`changes`] | creating and updating instances (configuration validated and sealed) |
+//! | [`reads`] | the views clients get, one instance or a list page |
+//! | [`lists`] | the list specs of the catalogue, instances and events |
+
+pub mod backfill;
+pub mod catalogue;
+pub mod changes;
+pub mod instances;
+pub mod lists;
+pub mod reads;
+
+pub use lists::{catalogue_list_spec, event_list_spec, instance_list_spec};
