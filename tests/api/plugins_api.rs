@@ -67,7 +67,10 @@ async fn the_catalogue_is_installed_and_every_project_has_a_disabled_instance_of
         .iter()
         .find(|p| p["slug"] == "pagerduty-oncall")
         .unwrap();
-    assert_eq!(pagerduty["type"], "oncall");
+    assert_eq!(
+        (pagerduty["type"].clone(), pagerduty["version"].clone()),
+        (json!("oncall"), json!("0.1.0"))
+    );
     assert_eq!(
         pagerduty["configuration_schema"]["properties"]["api_key"]["format"],
         "password"

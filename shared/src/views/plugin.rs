@@ -8,12 +8,15 @@ use crate::model::{Plugin, PluginEvent, PluginInstance, Project};
 
 /// `PluginRead`: the catalogue row, with the configuration schema of the plugin as this build
 /// ships it (null for a plugin this build does not know, as Dispatch's for one not installed).
+/// It also carries `version`, which Dispatch's model leaves out although its UI's instance table
+/// has a Version column (`plugin.version`).
 pub fn plugin_read(plugin: &Plugin) -> Value {
     let schema = catalogue::find(&plugin.slug).and_then(|p| p.configuration_schema.clone());
     json!({
         "id": plugin.id,
         "title": plugin.title,
         "slug": plugin.slug,
+        "version": plugin.plugin_version,
         "author": plugin.author,
         "author_url": plugin.author_url,
         "type": plugin.plugin_type,
