@@ -35,6 +35,8 @@ const CASES: &[(&str, Function, u16, u16)] = &[
     // Single instances are for Owners, Managers and Admins only.
     ("plugins-instance-get", Function::Plugins, 401, 403),
     ("plugins-instance-update", Function::Plugins, 401, 403),
+    ("plugins-instance-create", Function::Plugins, 401, 403),
+    ("plugins-instance-delete", Function::Plugins, 401, 403),
     // `$default` goes to the auth function, which answers for the whole route table.
     ("default-unknown-path", Function::Auth, 404, 404),
     ("default-wrong-method", Function::Auth, 405, 405),
@@ -97,4 +99,45 @@ fn every_fixture_in_events_is_exercised() {
             "events/{name} is not replayed by a test"
         );
     }
+}
+
+#[tokio::test]
+async fn an_admin_manages_plugin_instances_through_api_gateway_events() {
+    let app = spawn_app().await;
+    let admin = app
+        .registered_with_role(
+            "admin@example.com",
+            "correct horse battery",
+            dispatch_shared::model::Role::Admin,
+        )
+        .await;
+    let router = dispatch_plugins::router(app.state.clone()).unwrap();
+    let replay = |name: &str| {
+        let mut event: serde_json::Value = serde_json::from_str(&fixture(name)).unwrap();
+        event["headers"]["authorization"] = serde_json::json!(format!("Bearer {admin}"));
+        let router = router.clone();
+        async move { call_event(&router, &event.to_string()).await }
+    };
+    let read = replay("plugins-instance-get").await;
+    assert_eq!(read.status, StatusCode::OK, "{}", read.body);
+    assert_eq!(read.body["id"], 1);
+    let updated = replay("plugins-instance-update").await;
+    assert_eq!(updated.status, StatusCode::OK, "{}", updated.body);
+    assert_eq!(updated.body["enabled"], true);
+    assert!(
+        updated.body.get("id").is_none(),
+        "PluginInstanceCreate shape"
+    );
+    let created = replay("plugins-instance-create").await;
+    assert_eq!(created.status, StatusCode::OK, "{}", created.body);
+    assert_eq!(created.body["plugin"]["slug"], "aws-sqs-signal-consumer");
+    let deleted = replay("plugins-instance-delete").await;
+    assert_eq!(
+        (deleted.status, deleted.body),
+        (StatusCode::OK, serde_json::Value::Null)
+    );
+    assert_eq!(
+        replay("plugins-instance-get").await.status,
+        StatusCode::NOT_FOUND
+    );
 }
