@@ -2,6 +2,9 @@
 //! failing field), normalisation, and the secret fields (`"format": "password"`, pydantic's
 //! `SecretStr`) that are masked on the way out and kept when the mask is written back (Q-PL2).
 
+use std::collections::HashMap;
+use std::sync::LazyLock;
+
 use jsonschema::error::{TypeKind, ValidationErrorKind};
 use serde_json::{Map, Value};
 
@@ -13,11 +16,44 @@ pub const MASK: &str = "**********";
 /// The schema of one plugin's configuration.
 pub struct ConfigurationSchema<'a> {
     schema: &'a Value,
+    /// Compiled once per process for the shipped catalogue's schemas.
+    validator: Option<&'static jsonschema::Validator>,
+}
+
+/// The shipped catalogue's validators, by plugin slug, compiled on first use.
+static VALIDATORS: LazyLock<HashMap<&'static str, jsonschema::Validator>> = LazyLock::new(|| {
+    crate::catalogue::plugins()
+        .iter()
+        .filter_map(|plugin| {
+            let schema = plugin.configuration_schema.as_ref()?;
+            let validator = validator_for(schema).ok()?;
+            Some((plugin.slug.as_str(), validator))
+        })
+        .collect()
+});
+
+fn validator_for(schema: &Value) -> Result<jsonschema::Validator, ApiError> {
+    jsonschema::options()
+        .should_validate_formats(true)
+        .build(schema)
+        .map_err(|e| ApiError::Internal(anyhow::anyhow!("invalid catalogue schema: {e}")))
 }
 
 impl<'a> ConfigurationSchema<'a> {
     pub fn new(schema: &'a Value) -> Self {
-        Self { schema }
+        Self {
+            schema,
+            validator: None,
+        }
+    }
+
+    /// The configuration schema of a shipped plugin, if it has one.
+    pub fn of_plugin(slug: &str) -> Option<ConfigurationSchema<'static>> {
+        let plugin = crate::catalogue::find(slug)?;
+        Some(ConfigurationSchema {
+            schema: plugin.configuration_schema.as_ref()?,
+            validator: VALIDATORS.get(slug),
+        })
     }
 
     fn properties(&self) -> Option<&'a Map<String, Value>> {
@@ -56,10 +92,14 @@ impl<'a> ConfigurationSchema<'a> {
             }
         }
         let candidate = Value::Object(candidate);
-        let validator = jsonschema::options()
-            .should_validate_formats(true)
-            .build(self.schema)
-            .map_err(|e| ApiError::Internal(anyhow::anyhow!("invalid catalogue schema: {e}")))?;
+        let compiled;
+        let validator = match self.validator {
+            Some(validator) => validator,
+            None => {
+                compiled = validator_for(self.schema)?;
+                &compiled
+            }
+        };
         let mut errors: Vec<ErrorDetail> = validator
             .iter_errors(&candidate)
             .map(|error| {

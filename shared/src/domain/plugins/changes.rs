@@ -5,7 +5,6 @@
 use serde_json::Value;
 
 use super::instances::{count_instances, get, instance_item, release_guard, take_guard};
-use crate::catalogue;
 use crate::error::{ApiError, OnCondition};
 use crate::loc;
 use crate::model::{Plugin, PluginInstance};
@@ -57,18 +56,16 @@ fn sealed_configuration(
     sent: &Value,
     stored: Option<&str>,
 ) -> Result<String, ApiError> {
-    let schema = catalogue::find(plugin_slug)
-        .and_then(|plugin| plugin.configuration_schema.as_ref())
-        .ok_or_else(|| {
-            ApiError::validation(
-                "This plugin takes no configuration.",
-                loc!["body", "configuration"],
-                "value_error",
-            )
-        })?;
+    let schema = ConfigurationSchema::of_plugin(plugin_slug).ok_or_else(|| {
+        ApiError::validation(
+            "This plugin takes no configuration.",
+            loc!["body", "configuration"],
+            "value_error",
+        )
+    })?;
     let context = super::instances::seal_context(slug, instance_id);
     let stored = stored.and_then(|sealed| key.open(sealed, &context));
-    let accepted = ConfigurationSchema::new(schema).accept(sent, stored.as_ref())?;
+    let accepted = schema.accept(sent, stored.as_ref())?;
     Ok(key.seal(&accepted, &context))
 }
 

@@ -6,7 +6,6 @@ use std::collections::HashMap;
 
 use serde_json::Value;
 
-use crate::catalogue;
 use crate::error::ApiError;
 use crate::model::{Plugin, PluginEvent, PluginInstance, Project};
 use crate::plugin_config::{ConfigurationKey, ConfigurationSchema};
@@ -120,10 +119,7 @@ pub fn shown_configuration(
         );
         return None;
     };
-    let schema = catalogue::find(&instance.plugin_slug)?
-        .configuration_schema
-        .as_ref()?;
-    Some(ConfigurationSchema::new(schema).masked(&opened))
+    Some(ConfigurationSchema::of_plugin(&instance.plugin_slug)?.masked(&opened))
 }
 
 /// One instance as `PluginInstanceRead`, with its masked configuration (404 if the instance or
