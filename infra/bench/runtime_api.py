@@ -36,8 +36,10 @@ class RuntimeApi(BaseHTTPRequestHandler):
             index = state["next"]
             state["next"] += 1
         if index >= len(events):
-            state["done"].wait(60)
-            self.send_error(410)
+            # No more events: hold the poll open until the function is killed (answering it would
+            # make the runtime panic on a response without a request id).
+            state["done"].wait(120)
+            time.sleep(30)
             return
         request_id = f"{index}-{uuid.uuid4()}"
         body = events[index].encode()
