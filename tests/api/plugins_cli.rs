@@ -10,6 +10,17 @@ use crate::plugins_api::instances;
 
 const PASSWORD: &str = "correct horse battery";
 
+async fn uninstall_zoom(app: &crate::helpers::TestApp) {
+    execute(
+        &app.store,
+        PluginsCommand::Uninstall {
+            plugins: vec!["zoom-conference".into()],
+        },
+    )
+    .await
+    .unwrap();
+}
+
 #[tokio::test]
 async fn uninstall_breaks_instances_and_install_backfills_every_project() {
     let app = spawn_app().await;
@@ -49,14 +60,7 @@ async fn uninstall_breaks_instances_and_install_backfills_every_project() {
     };
     assert_eq!(catalogue(admin.clone()).await, 28, "nothing removed");
 
-    execute(
-        &app.store,
-        PluginsCommand::Uninstall {
-            plugins: vec!["zoom-conference".into()],
-        },
-    )
-    .await
-    .unwrap();
+    uninstall_zoom(&app).await;
     assert_eq!(catalogue(admin.clone()).await, 27);
     let zoom = instances(&app, &admin, "default", "default")
         .await
@@ -110,4 +114,30 @@ async fn uninstall_breaks_instances_and_install_backfills_every_project() {
         28
     );
     assert_eq!(catalogue(admin).await, 28);
+}
+
+#[tokio::test]
+async fn database_init_gives_old_projects_the_instances_they_lack() {
+    let app = spawn_app().await;
+    let manager = app
+        .registered_with_role("manager@example.com", PASSWORD, Role::Manager)
+        .await;
+    uninstall_zoom(&app).await;
+    app.post_project(&manager, "default", "Security").await;
+    assert_eq!(
+        instances(&app, &manager, "default", "Security").await.len(),
+        27
+    );
+
+    let report = dispatch_cli::database::init(&app.store).await.unwrap();
+    assert_eq!(report.instances_added, 1, "{:?}", report.lines());
+    for project in ["default", "Security"] {
+        assert_eq!(
+            instances(&app, &manager, "default", project).await.len(),
+            28,
+            "{project}"
+        );
+    }
+    let again = dispatch_cli::database::init(&app.store).await.unwrap();
+    assert_eq!(again.instances_added, 0);
 }

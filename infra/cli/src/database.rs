@@ -77,6 +77,8 @@ pub struct InitReport {
     pub schema_recorded: bool,
     /// What installing the plugin catalogue did (Dispatch's progress lines).
     pub plugins: Vec<String>,
+    /// Plugin instances given to projects that lacked them.
+    pub instances_added: usize,
     /// `Some((organization id, slug))` when the default organization was created now.
     pub default_organization_created: Option<(i32, String)>,
 }
@@ -109,6 +111,10 @@ impl InitReport {
                 }
                 None => "The default organization already exists.".into(),
             },
+            format!(
+                "Added {} plugin instance(s) to existing projects.",
+                self.instances_added
+            ),
         ]
     }
 }
@@ -158,10 +164,18 @@ pub async fn init(store: &Store) -> anyhow::Result<InitReport> {
             Err(e) => return Err(anyhow::anyhow!("creating the default organization: {e}")),
         }
     };
+    // Projects created before a plugin was installed get its instance too (§8.2: every
+    // project has one instance of every catalogue plugin after init).
+    let installed = dispatch_shared::domain::plugins::catalogue::installed(store).await?;
+    let instances_added =
+        dispatch_shared::domain::plugins::backfill::add_missing_instances(store, &installed)
+            .await
+            .map_err(|e| anyhow::anyhow!("adding plugin instances to existing projects: {e}"))?;
     Ok(InitReport {
         table_created: outcome == TableOutcome::Created,
         schema_recorded,
         plugins,
+        instances_added,
         default_organization_created,
     })
 }

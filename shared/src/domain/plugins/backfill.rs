@@ -1,17 +1,18 @@
-//! `dispatch plugins install` gives every existing project a disabled instance of each
-//! installed plugin it lacks (new projects get theirs from the init flow).
+//! `dispatch plugins install` and `dispatch database init` give every existing project a
+//! disabled instance of each installed plugin it lacks (new projects get theirs from the init
+//! flow, in their creating transaction).
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use crate::error::ApiError;
 use crate::model::{Plugin, PluginInstance};
 use crate::store::item::string_attribute;
 use crate::store::keys::{self, collection};
-use crate::store::schema::{GSI1, LIST1};
+use crate::store::schema::LIST1;
 use crate::store::{Source, Store, Transaction, from_attributes};
 use crate::time::Timestamp;
 
-/// Instances per transaction (with the count update and the project check, well under 100).
+/// Instances per transaction (with the count update, well under 100).
 const CHUNK: usize = 80;
 
 /// Adds the missing instances to every project of every organization; returns how many.
@@ -26,6 +27,20 @@ pub async fn add_missing_instances(store: &Store, plugins: &[Plugin]) -> Result<
         else {
             continue;
         };
+        // What each project has, read consistently from the organization's partition: an index
+        // could still miss the instances of a project created a moment ago, and they would be
+        // added twice.
+        let mut present: HashMap<i32, HashSet<i32>> = HashMap::new();
+        for item in store
+            .query_prefix(Source::Table, &keys::org_partition(&slug), "INSTANCE#")
+            .await?
+        {
+            let instance: PluginInstance = from_attributes(item)?;
+            present
+                .entry(instance.project_id)
+                .or_default()
+                .insert(instance.plugin_id);
+        }
         for project in store
             .query_prefix(Source::Index(LIST1), &collection::projects(&slug), "")
             .await?
@@ -35,7 +50,13 @@ pub async fn add_missing_instances(store: &Store, plugins: &[Plugin]) -> Result<
             else {
                 continue;
             };
-            added += add_to_project(store, &slug, project_id, plugins).await?;
+            let has = present.remove(&project_id).unwrap_or_default();
+            let missing: Vec<Plugin> = plugins
+                .iter()
+                .filter(|plugin| !has.contains(&plugin.id))
+                .cloned()
+                .collect();
+            added += add_to_project(store, &slug, project_id, &missing).await?;
         }
     }
     Ok(added)
@@ -45,24 +66,8 @@ async fn add_to_project(
     store: &Store,
     slug: &str,
     project_id: i32,
-    plugins: &[Plugin],
+    missing: &[Plugin],
 ) -> Result<usize, ApiError> {
-    let present: HashSet<i32> = store
-        .query_prefix(
-            Source::Index(GSI1),
-            &keys::project_instances(slug, project_id),
-            "",
-        )
-        .await?
-        .into_iter()
-        .map(from_attributes::<PluginInstance>)
-        .map(|instance| instance.map(|i| i.plugin_id))
-        .collect::<Result<_, _>>()?;
-    let missing: Vec<Plugin> = plugins
-        .iter()
-        .filter(|plugin| !present.contains(&plugin.id))
-        .cloned()
-        .collect();
     for chunk in missing.chunks(CHUNK) {
         let items =
             super::instances::disabled_instances(store, slug, project_id, chunk, Timestamp::now())
