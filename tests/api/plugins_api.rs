@@ -204,3 +204,65 @@ async fn another_organizations_instance_is_a_404() {
     let listed = instances(&app, &admin, "default", "default").await;
     assert!(listed.iter().all(|i| i["id"] != foreign));
 }
+
+#[tokio::test]
+async fn deleting_a_project_removes_its_instances_and_frees_their_types() {
+    let app = spawn_app().await;
+    let manager = app
+        .registered_with_role("manager@example.com", PASSWORD, Role::Manager)
+        .await;
+    let project = app.post_project(&manager, "default", "Security").await;
+    let project_id = project["id"].as_i64().unwrap() as i32;
+    let jira = instance_of(&app, &manager, "default", "Security", "jira-ticket").await;
+    let enabled = app
+        .send(json_request(
+            "PUT",
+            &path(jira),
+            &json!({"enabled": true}),
+            Some(&manager),
+        ))
+        .await;
+    assert_eq!(enabled.status, StatusCode::OK, "{}", enabled.body);
+
+    let deleted = app
+        .send(authed(
+            "DELETE",
+            &format!("/api/v1/default/projects/{project_id}"),
+            &manager,
+        ))
+        .await;
+    assert_eq!(deleted.status, StatusCode::OK, "{}", deleted.body);
+    let left: Vec<String> = app
+        .store
+        .partition_keys(&keys::org_partition("default"))
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|key| key.sk)
+        .filter(|sk| sk.starts_with("ACTIVE#") || sk.starts_with("INSTANCE#"))
+        .collect();
+    assert_eq!(
+        left.len(),
+        28,
+        "only the default project's instances: {left:?}"
+    );
+    assert!(
+        dispatch_shared::domain::plugins::instances::get_active_instance(
+            &app.store, "default", project_id, "ticket"
+        )
+        .await
+        .unwrap()
+        .is_none()
+    );
+    let listed = app
+        .send(authed(
+            "GET",
+            "/api/v1/default/plugins/instances?itemsPerPage=1",
+            &manager,
+        ))
+        .await;
+    assert_eq!(
+        listed.body["total"], 28,
+        "the organization's instance count is exact"
+    );
+}

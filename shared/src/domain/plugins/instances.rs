@@ -250,10 +250,18 @@ pub async fn remove_project_instances(
         .filter(|instance| instance.project_id == project_id)
         .collect();
     let guards = store
-        .partition_keys(&keys::org_partition(slug))
+        .query_prefix(
+            Source::Table,
+            &keys::org_partition(slug),
+            &format!("ACTIVE#{project_id}#"),
+        )
         .await?
         .into_iter()
-        .filter(|key| key.sk.starts_with(&format!("ACTIVE#{project_id}#")));
+        .map(|guard| {
+            let attribute =
+                |name| crate::store::item::string_attribute(&guard, name).unwrap_or_default();
+            keys::Key::new(attribute(keys::attr::PK), attribute(keys::attr::SK))
+        });
     let mut tx = Transaction::new();
     for guard in guards {
         tx.delete(guard, None, None)?;
