@@ -69,9 +69,7 @@ pub async fn hide(store: &Store, slug: &str) -> Result<(), ApiError> {
         )?;
         tx.update(
             keys::collection_count(collection::ORGANIZATIONS),
-            Expression::new("ADD #count :minus_one")
-                .name("#count", "count")
-                .value(":minus_one", AttributeValue::N("-1".into())),
+            Expression::count_by(-1),
             None,
             None,
         )?;

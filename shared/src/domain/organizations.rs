@@ -48,12 +48,7 @@ pub const ORGANIZATION_LABEL: &str = "organization";
 /// member, a project, a plugin instance): it exists and no `DELETE` has hidden it, so nothing
 /// is added behind the removal of its items.
 pub fn accepts_additions() -> Expression {
-    Expression::new(
-        "attribute_exists(#pk) AND (attribute_not_exists(#deleted) OR #deleted = :not_deleted)",
-    )
-    .name("#pk", keys::attr::PK)
-    .name("#deleted", "deleted")
-    .value(":not_deleted", AttributeValue::Bool(false))
+    Expression::item_live()
 }
 
 /// The organization in `item`, unless a `DELETE` has hidden it: what every read of an
@@ -148,11 +143,7 @@ pub async fn create(
     }
     tx.update(
         keys::collection_count(collection::ORGANIZATIONS),
-        Expression::new("ADD #count :one SET #entity = :entity")
-            .name("#count", "count")
-            .name("#entity", keys::attr::ENTITY)
-            .value(":one", AttributeValue::N("1".into()))
-            .value(":entity", AttributeValue::S("CollectionCount".into())),
+        Expression::count_by(1),
         None,
         None,
     )?;

@@ -186,13 +186,6 @@ fn order(spec: &ListSpec, params: &ListParams) -> Result<Order, ApiError> {
     })
 }
 
-pub(crate) fn key_of(attributes: &Attributes) -> Key {
-    Key::new(
-        string_attribute(attributes, attr::PK).unwrap_or_default(),
-        string_attribute(attributes, attr::SK).unwrap_or_default(),
-    )
-}
-
 fn position_of(index: IndexSpec, attributes: &Attributes) -> Position {
     Position::After {
         sort: string_attribute(attributes, index.sort_key).unwrap_or_default(),

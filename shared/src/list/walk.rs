@@ -8,8 +8,8 @@ use serde_json::Value;
 
 use super::cursor::{self, Position};
 use super::{
-    BATCH, ListParams, ListSpec, ListStats, MAX_EVALUATED, Predicate, cursor_mismatch, key_of,
-    position_of, start_key,
+    BATCH, ListParams, ListSpec, ListStats, MAX_EVALUATED, Predicate, cursor_mismatch, position_of,
+    start_key,
 };
 use crate::error::ApiError;
 use crate::secrets::KeyRing;
@@ -54,7 +54,7 @@ where
         if keys.is_empty() {
             return Ok(Vec::new());
         }
-        let items = (self.load)(keys.iter().map(key_of).collect()).await?;
+        let items = (self.load)(keys.iter().map(crate::store::item::key_of).collect()).await?;
         self.stats.round_trips += keys.len().div_ceil(BATCH);
         self.stats.items_loaded += items.len();
         Ok(items)

@@ -44,6 +44,26 @@ impl Expression {
         Self::new("attribute_exists(#pk)").name("#pk", super::keys::attr::PK)
     }
 
+    /// The item exists and no deletion has hidden it (`deleted` absent or false): the condition
+    /// for adding to an organization or a project.
+    pub fn item_live() -> Self {
+        Self::new(
+            "attribute_exists(#pk) AND (attribute_not_exists(#deleted) OR #deleted = :not_deleted)",
+        )
+        .name("#pk", super::keys::attr::PK)
+        .name("#deleted", "deleted")
+        .value(":not_deleted", AttributeValue::Bool(false))
+    }
+
+    /// `ADD count :by`, tagging the item as a collection count: keeps a list's `total` exact.
+    pub fn count_by(by: i64) -> Self {
+        Self::new("ADD #count :by SET #entity = :count_entity")
+            .name("#count", "count")
+            .name("#entity", super::keys::attr::ENTITY)
+            .value(":by", AttributeValue::N(by.to_string()))
+            .value(":count_entity", AttributeValue::S("CollectionCount".into()))
+    }
+
     /// `version = :expected`: optimistic locking.
     pub fn version_is(expected: u64) -> Self {
         Self::new("#version = :expected_version")

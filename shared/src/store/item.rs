@@ -101,6 +101,14 @@ pub fn key_attributes(key: &Key) -> Attributes {
     ])
 }
 
+/// The primary key of a raw item (empty parts when it has none, which no real key has).
+pub fn key_of(attrs: &Attributes) -> Key {
+    Key::new(
+        string_attribute(attrs, attr::PK).unwrap_or_default(),
+        string_attribute(attrs, attr::SK).unwrap_or_default(),
+    )
+}
+
 /// Reads one string attribute of a raw item.
 pub fn string_attribute(attrs: &Attributes, name: &str) -> Option<String> {
     match attrs.get(name) {

@@ -148,7 +148,7 @@ impl Store {
             .map(|key| {
                 found
                     .iter()
-                    .find(|item| key_from_attributes(item) == *key)
+                    .find(|item| item::key_of(item) == *key)
                     .cloned()
             })
             .collect())
@@ -178,7 +178,7 @@ impl Store {
             pending = output
                 .unprocessed_keys
                 .and_then(|mut u| u.remove(self.table()))
-                .map(|k| k.keys.iter().map(key_from_attributes).collect())
+                .map(|k| k.keys.iter().map(item::key_of).collect())
                 .unwrap_or_default();
             if !pending.is_empty() {
                 if rounds > 5 {
@@ -191,13 +191,6 @@ impl Store {
         }
         Ok(found)
     }
-}
-
-fn key_from_attributes(item: &Attributes) -> Key {
-    Key::new(
-        item::string_attribute(item, keys::attr::PK).unwrap_or_default(),
-        item::string_attribute(item, keys::attr::SK).unwrap_or_default(),
-    )
 }
 
 /// How often a read-modify-write that lost a version race is run again before it is a 409.

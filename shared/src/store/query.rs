@@ -2,7 +2,7 @@
 
 use aws_sdk_dynamodb::types::AttributeValue;
 
-use super::item::{Attributes, string_attribute};
+use super::item::{Attributes, key_of};
 use super::keys::{Key, attr};
 use super::schema::IndexSpec;
 use super::{Store, StoreError};
@@ -85,12 +85,7 @@ impl Store {
                 .send()
                 .await
                 .map_err(StoreError::from_sdk)?;
-            keys.extend(page.items().iter().map(|item| {
-                Key::new(
-                    string_attribute(item, attr::PK).unwrap_or_default(),
-                    string_attribute(item, attr::SK).unwrap_or_default(),
-                )
-            }));
+            keys.extend(page.items().iter().map(key_of));
             start = page.last_evaluated_key;
             if start.is_none() {
                 return Ok(keys);

@@ -9,7 +9,7 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use crate::catalogue::{self, CataloguePlugin};
 use crate::error::ApiError;
 use crate::model::{Plugin, PluginEvent};
-use crate::store::item::string_attribute;
+use crate::store::item::key_of;
 use crate::store::keys::{self, collection, sort_value};
 use crate::store::schema::LIST1;
 use crate::store::{
@@ -48,15 +48,7 @@ pub async fn installed(store: &Store) -> Result<Vec<Plugin>, StoreError> {
     let listed = store
         .query_prefix(Source::Index(LIST1), collection::PLUGINS, "")
         .await?;
-    let keys: Vec<_> = listed
-        .iter()
-        .map(|item| {
-            keys::Key::new(
-                string_attribute(item, keys::attr::PK).unwrap_or_default(),
-                string_attribute(item, keys::attr::SK).unwrap_or_default(),
-            )
-        })
-        .collect();
+    let keys: Vec<_> = listed.iter().map(key_of).collect();
     store
         .batch_get(&keys)
         .await?
@@ -76,14 +68,7 @@ pub async fn find(store: &Store, slug: &str) -> Result<Option<Plugin>, StoreErro
 }
 
 fn count_change(collection: &str, by: i64) -> (keys::Key, Expression) {
-    (
-        keys::collection_count(collection),
-        Expression::new("ADD #count :by SET #entity = :entity")
-            .name("#count", "count")
-            .name("#entity", keys::attr::ENTITY)
-            .value(":by", AttributeValue::N(by.to_string()))
-            .value(":entity", AttributeValue::S("CollectionCount".into())),
-    )
+    (keys::collection_count(collection), Expression::count_by(by))
 }
 
 fn row_of(id: i32, shipped: &CataloguePlugin) -> Plugin {

@@ -85,19 +85,6 @@ async fn project_named(store: &Store, slug: &str, name: &str) -> Result<i32, Api
         })
 }
 
-/// The condition that the project exists and no `DELETE` has hidden it.
-fn project_live() -> Expression {
-    Expression::new(
-        "attribute_exists(#pk) AND (attribute_not_exists(#deleted) OR #deleted = :not_deleted)",
-    )
-    .name("#pk", keys::attr::PK)
-    .name("#deleted", "deleted")
-    .value(
-        ":not_deleted",
-        aws_sdk_dynamodb::types::AttributeValue::Bool(false),
-    )
-}
-
 /// Creates an instance in organization `slug`.
 pub async fn create(
     store: &Store,
@@ -145,7 +132,11 @@ pub async fn create(
     retry_on_version_conflict(|| async {
         let mut tx = Transaction::new();
         tx.put_new(instance_item(slug, &instance)?, "plugin_instance")?;
-        tx.check(keys::project(slug, project_id), project_live(), "project")?;
+        tx.check(
+            keys::project(slug, project_id),
+            Expression::item_live(),
+            "project",
+        )?;
         count_instances(&mut tx, slug, 1)?;
         if instance.enabled && !plugin.multiple {
             take_guard(store, &mut tx, slug, &instance).await?;

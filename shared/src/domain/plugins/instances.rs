@@ -256,12 +256,9 @@ pub async fn remove_project_instances(
             &format!("ACTIVE#{project_id}#"),
         )
         .await?
-        .into_iter()
-        .map(|guard| {
-            let attribute =
-                |name| crate::store::item::string_attribute(&guard, name).unwrap_or_default();
-            keys::Key::new(attribute(keys::attr::PK), attribute(keys::attr::SK))
-        });
+        .iter()
+        .map(crate::store::item::key_of)
+        .collect::<Vec<_>>();
     let mut tx = Transaction::new();
     for guard in guards {
         tx.delete(guard, None, None)?;
