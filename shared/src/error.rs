@@ -74,9 +74,12 @@ pub enum ApiError {
     /// 413: the body is larger than the API accepts.
     #[error("request body too large")]
     PayloadTooLarge,
-    /// 429: too many attempts; the client should wait.
-    #[error("too many requests: {0}")]
-    TooManyRequests(Cow<'static, str>),
+    /// 429: too many attempts; the client should wait `retry_after_seconds` (`Retry-After`).
+    #[error("too many requests: {message}")]
+    TooManyRequests {
+        message: Cow<'static, str>,
+        retry_after_seconds: u64,
+    },
     /// 501: the route is in the route table but its capability has not landed yet.
     #[error("not implemented: {0}")]
     NotImplemented(&'static Route),
@@ -108,7 +111,7 @@ impl ApiError {
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::Conflict(_) | ApiError::VersionConflict => StatusCode::CONFLICT,
             ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
-            ApiError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::NotImplemented(_) => StatusCode::NOT_IMPLEMENTED,
             ApiError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -143,7 +146,7 @@ impl ApiError {
                 loc!["body"],
                 "payload_too_large",
             ),
-            ApiError::TooManyRequests(msg) => one(msg, vec![], "too_many_requests"),
+            ApiError::TooManyRequests { message, .. } => one(message, vec![], "too_many_requests"),
             ApiError::NotImplemented(route) => one(
                 &format!("{route} is not implemented yet."),
                 loc!["path"],
@@ -168,10 +171,18 @@ impl IntoResponse for ApiError {
         let status = self.status();
         let body = serde_json::json!({ "detail": self.details() });
         let mut response = (status, Json(body)).into_response();
-        if matches!(self, ApiError::Unavailable | ApiError::TooManyRequests(_)) {
+        let retry_after = match &self {
+            ApiError::Unavailable => Some(1),
+            ApiError::TooManyRequests {
+                retry_after_seconds,
+                ..
+            } => Some(*retry_after_seconds),
+            _ => None,
+        };
+        if let Some(seconds) = retry_after {
             response
                 .headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+                .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
         }
         response
     }

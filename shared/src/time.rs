@@ -23,6 +23,11 @@ impl Timestamp {
             .map(|naive| Self(naive.and_utc()))
     }
 
+    /// Seconds since the Unix epoch (throttle windows, token times).
+    pub fn unix_seconds(&self) -> i64 {
+        self.0.timestamp()
+    }
+
     /// The instant.
     pub fn as_datetime(&self) -> DateTime<Utc> {
         self.0

@@ -3,6 +3,7 @@
 
 mod helpers;
 
+mod account_authority;
 mod auth;
 mod cli;
 mod counters;
@@ -10,6 +11,7 @@ mod errors;
 mod lambda_events;
 mod list;
 mod list_ui_calls;
+mod login_throttle;
 mod organization_delete;
 mod organizations;
 mod organizations_api;

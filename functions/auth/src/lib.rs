@@ -13,7 +13,6 @@ pub mod login;
 pub mod me;
 pub mod register;
 pub mod settings;
-mod source_ip;
 
 use axum::Router;
 use dispatch_shared::AppState;

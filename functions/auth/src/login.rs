@@ -2,16 +2,15 @@
 //!
 //! Bad credentials get Dispatch's two-item 422, the same whether the email exists or not, and
 //! cost the same: exactly one argon2 verification (against a dummy hash for an unknown email)
-//! and the same DynamoDB requests. Attempts are throttled per account and per source IP.
+//! and the same DynamoDB requests. Attempts are throttled per account and source IP, per
+//! source IP, and per account ([`dispatch_shared::auth::throttle`]).
 //!
 //! One `BatchGetItem` reads the organization, the credentials and the throttle state; then the
 //! password check, the throttle claim and (for a known email) the user and their projects run
 //! concurrently, so a successful login costs about one argon2 verification plus one round trip.
 
-use std::time::{SystemTime, UNIX_EPOCH};
-
 use axum::extract::{Path, State};
-use dispatch_shared::auth::throttle::{self, ThrottleState};
+use dispatch_shared::auth::throttle::{self, Throttle};
 use dispatch_shared::auth::{Password, token};
 use dispatch_shared::domain::{memberships, organizations};
 use dispatch_shared::error::{ApiError, ErrorDetail};
@@ -19,12 +18,13 @@ use dispatch_shared::http::Json;
 use dispatch_shared::model::{Credentials, EmailAddress, User};
 use dispatch_shared::permissions::ORGANIZATION_NOT_FOUND;
 use dispatch_shared::store::{from_attributes, keys};
+use dispatch_shared::time::Timestamp;
 use dispatch_shared::views::UserProject;
 use dispatch_shared::{AppState, loc};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use crate::source_ip::SourceIp;
+use dispatch_shared::http::SourceIp;
 
 /// Dispatch's `UserLogin` (extra keys such as `projects` are ignored).
 #[derive(Debug, Deserialize)]
@@ -39,11 +39,6 @@ pub fn bad_credentials() -> ApiError {
         ErrorDetail::new("Invalid username.", loc!["username"], "value_error"),
         ErrorDetail::new("Invalid password.", loc!["password"], "value_error"),
     ])
-}
-
-/// The answer while an account or an IP is locked out: identical whether the email exists.
-pub fn locked_out() -> ApiError {
-    ApiError::TooManyRequests("Too many failed login attempts. Please try again later.".into())
 }
 
 /// Parses and validates the organization slug of the path.
@@ -64,13 +59,11 @@ pub async fn login(
         Password::parse(&body.password).map_err(|invalid| invalid.at(loc!["body", "password"]))?;
     let email = body.email.as_str();
     let store = state.store();
-    let now = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or_default();
+    let now = Timestamp::now().unix_seconds();
 
+    let guard = Throttle::new(email, ip.as_deref(), now);
     let mut wanted = vec![keys::organization(&slug), keys::email_guard(email)];
-    wanted.extend(throttle::keys_to_read(email, ip.as_deref(), now));
+    wanted.extend(guard.keys());
     let found = store.batch_get(&wanted).await?;
     if found[0]
         .clone()
@@ -81,9 +74,8 @@ pub async fn login(
     {
         return Err(ApiError::NotFound(ORGANIZATION_NOT_FOUND.into()));
     }
-    let throttle_state = ThrottleState::read(email, ip.as_deref(), now, &found[2..])?;
-    if throttle_state.locked() {
-        return Err(locked_out());
+    if let Some(wait) = guard.refusal(&found[2..]) {
+        return Err(throttle::refused(wait));
     }
     let credentials: Option<Credentials> = found[1].clone().map(from_attributes).transpose()?;
 
@@ -91,29 +83,21 @@ pub async fn login(
     // paths make the same requests while the password is checked.
     let profile = profile(&state, credentials.as_ref().map_or(0, |c| c.user_id), &slug);
     let (claim, matched, profile) = tokio::join!(
-        throttle::claim(store, throttle_state),
+        guard.claim(store),
         state.passwords().verify(
             &password,
             credentials.as_ref().map(|c| c.password_hash.as_str())
         ),
         profile,
     );
-    let Some(claim) = claim? else {
-        return Err(locked_out());
-    };
+    // A refused claim hides the password check's outcome.
+    let claim = claim?;
     if !matched {
-        throttle::fail(store, claim).await?;
+        claim.failed(store).await?;
         return Err(bad_credentials());
     }
+    claim.succeeded(store).await?;
     let (user, projects) = profile?;
-    // The slot goes back off the response's path. If Lambda freezes the environment before the
-    // write finishes, it finishes on the next invocation, or the in-flight entry lapses.
-    let releasing = store.clone();
-    tokio::spawn(async move {
-        if let Err(error) = throttle::release(&releasing, claim).await {
-            tracing::warn!(error = ?error, "could not give a login attempt's slot back");
-        }
-    });
     let token = token::issue(&state.secrets().jwt, &user, state.config().jwt_lifetime)?;
     Ok(Json(json!({ "projects": projects, "token": token })))
 }

@@ -2,6 +2,7 @@
 //! user, embedded in the user item).
 
 use axum::extract::State;
+use dispatch_shared::domain::account_authority::Authority;
 use dispatch_shared::domain::users;
 use dispatch_shared::error::ApiError;
 use dispatch_shared::http::Json;
@@ -27,11 +28,16 @@ pub async fn update_settings(
     let Some(auto_add) = body.auto_add_to_incident_bridges else {
         return Ok(axum::Json(UserSettingsRead::from(&caller.user)));
     };
-    let user = users::update_user(state.store(), caller.user.id, |user| {
-        let changed = user.settings.auto_add_to_incident_bridges != auto_add;
-        user.settings.auto_add_to_incident_bridges = auto_add;
-        changed
-    })
+    let user = users::update_user(
+        state.store(),
+        caller.user.id,
+        &Authority::Themself,
+        |user| {
+            let changed = user.settings.auto_add_to_incident_bridges != auto_add;
+            user.settings.auto_add_to_incident_bridges = auto_add;
+            changed
+        },
+    )
     .await?;
     Ok(axum::Json(UserSettingsRead::from(&user)))
 }

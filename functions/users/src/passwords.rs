@@ -1,14 +1,21 @@
 //! `POST …/users/{user_id}/change-password` (the user themself with their current password, or
 //! an Owner) and `POST …/users/{user_id}/reset-password` (an Owner). Both apply Dispatch's
 //! complexity rules plus the length policy, and revoke the user's older tokens.
+//!
+//! Another user's password is changed only by an Owner of every organization that user belongs
+//! to ([`dispatch_shared::domain::account_authority`]); the user's own current password is
+//! checked under the login throttle.
 
 use axum::extract::{Path, State};
 use dispatch_shared::auth::Password;
+use dispatch_shared::auth::throttle::{self, Throttle};
+use dispatch_shared::domain::account_authority::{Authority, authority_over};
 use dispatch_shared::domain::users;
 use dispatch_shared::error::ApiError;
-use dispatch_shared::http::Json;
-use dispatch_shared::model::Credentials;
+use dispatch_shared::http::{Json, SourceIp};
+use dispatch_shared::model::{Credentials, Organization};
 use dispatch_shared::store::keys;
+use dispatch_shared::time::Timestamp;
 use dispatch_shared::{AppState, Caller, loc};
 use serde::Deserialize;
 use serde_json::Value;
@@ -35,6 +42,7 @@ fn new_password(raw: &str) -> Result<Password, ApiError> {
 pub async fn change_password(
     State(state): State<AppState>,
     caller: Caller,
+    SourceIp(ip): SourceIp,
     Path((_, raw_id)): Path<(String, String)>,
     Json(body): Json<ChangeBody>,
 ) -> Result<Json<Value>, ApiError> {
@@ -48,32 +56,45 @@ pub async fn change_password(
     }
     let new = new_password(&body.new_password)?;
     let (user, _) = member(state.store(), org, user_id(&raw_id)?).await?;
-    if user.id == caller.user.id {
-        let credentials: Option<Credentials> =
-            state.store().get(&keys::email_guard(&user.email)).await?;
-        let current = Password::parse(&body.current_password).ok();
-        let matches = match current {
-            Some(current) => {
-                state
-                    .passwords()
-                    .verify(
-                        &current,
-                        credentials.as_ref().map(|c| c.password_hash.as_str()),
-                    )
-                    .await
-            }
-            None => false,
-        };
-        if !matches {
-            return Err(ApiError::BadRequest("Invalid current password".into()));
-        }
+    let authority = authority_over(state.store(), &caller.user, user.id).await?;
+    if matches!(authority, Authority::Themself) {
+        check_current_password(&state, &user.email, ip.as_deref(), &body.current_password).await?;
     }
-    let hash = state.passwords().hash(&new).await?;
-    users::set_password(state.store(), user.id, &hash).await?;
-    let (user, membership) = member(state.store(), org, user.id).await?;
-    Ok(Json(
-        user_read(state.store(), org, &user, &membership).await?,
-    ))
+    set_password(&state, org, user.id, &new, &authority).await
+}
+
+/// The user's current password, checked under the login throttle (a wrong one counts as a
+/// failed login, so `change-password` cannot be used to guess a password faster than login).
+async fn check_current_password(
+    state: &AppState,
+    email: &str,
+    ip: Option<&str>,
+    raw: &str,
+) -> Result<(), ApiError> {
+    let store = state.store();
+    let guard = Throttle::new(email, ip, Timestamp::now().unix_seconds());
+    let matches = throttle::guarded(store, guard, async {
+        let Ok(current) = Password::parse(raw) else {
+            return false;
+        };
+        let credentials: Option<Credentials> = match store.get(&keys::email_guard(email)).await {
+            Ok(found) => found,
+            Err(_) => return false,
+        };
+        state
+            .passwords()
+            .verify(
+                &current,
+                credentials.as_ref().map(|c| c.password_hash.as_str()),
+            )
+            .await
+    })
+    .await?;
+    if matches {
+        Ok(())
+    } else {
+        Err(ApiError::BadRequest("Invalid current password".into()))
+    }
 }
 
 pub async fn reset_password(
@@ -85,9 +106,21 @@ pub async fn reset_password(
     let org = caller.organization()?;
     let new = new_password(&body.new_password)?;
     let (user, _) = member(state.store(), org, user_id(&raw_id)?).await?;
-    let hash = state.passwords().hash(&new).await?;
-    users::set_password(state.store(), user.id, &hash).await?;
-    let (user, membership) = member(state.store(), org, user.id).await?;
+    let authority = authority_over(state.store(), &caller.user, user.id).await?;
+    set_password(&state, org, user.id, &new, &authority).await
+}
+
+/// Hashes and stores the new password (revoking older tokens) and answers the `UserRead`.
+async fn set_password(
+    state: &AppState,
+    org: &Organization,
+    user_id: i32,
+    new: &Password,
+    authority: &Authority,
+) -> Result<Json<Value>, ApiError> {
+    let hash = state.passwords().hash(new).await?;
+    users::set_password(state.store(), user_id, &hash, authority).await?;
+    let (user, membership) = member(state.store(), org, user_id).await?;
     Ok(Json(
         user_read(state.store(), org, &user, &membership).await?,
     ))

@@ -6,6 +6,7 @@
 //! differs from the path and a changed `email` are 422s; `password` is never applied.
 
 use axum::extract::{Path, State};
+use dispatch_shared::domain::account_authority::authority_over;
 use dispatch_shared::domain::{memberships, users};
 use dispatch_shared::error::ApiError;
 use dispatch_shared::http::Json;
@@ -85,8 +86,14 @@ pub async fn update_user(
     if let Some((ids, refs)) = projects {
         switch_default_projects(&state, &org.slug, user.id, &ids, &refs).await?;
     }
-    if let Some(enabled) = body.experimental_features {
-        users::update_user(store, user.id, |u| {
+    if let Some(enabled) = body
+        .experimental_features
+        .filter(|e| *e != user.experimental_features)
+    {
+        // A user's features are theirs in every organization: another user's are changed only
+        // by an Owner of all of them.
+        let authority = authority_over(store, &caller.user, user.id).await?;
+        users::update_user(store, user.id, &authority, |u| {
             let changed = u.experimental_features != enabled;
             u.experimental_features = enabled;
             changed

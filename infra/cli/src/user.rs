@@ -1,11 +1,13 @@
 //! `dispatch user …`: create users, make someone an Owner, reset a password.
 //!
-//! Passwords come from `--password` or a hidden prompt asked twice; they follow the same policy
-//! as the API. Errors are one line and a non-zero exit code.
+//! Passwords come from `--password-stdin` (so they appear in no process list or shell history),
+//! `--password`, or a hidden prompt asked twice; they follow the same policy as the API. Errors
+//! are one line and a non-zero exit code.
 
 use anyhow::{Context, bail};
 use clap::{Subcommand, ValueEnum};
 use dispatch_shared::auth::{Password, Passwords};
+use dispatch_shared::domain::account_authority::Authority;
 use dispatch_shared::domain::users;
 use dispatch_shared::model::{EmailAddress, Organization, Role};
 use dispatch_shared::store::Store;
@@ -41,9 +43,13 @@ pub enum UserCommand {
         organization: String,
         #[arg(short = 'r', long = "role", value_enum)]
         role: RoleArg,
-        /// The password; asked twice on the terminal when absent.
-        #[arg(long)]
+        /// The password (visible to other local users: prefer --password-stdin); asked twice
+        /// on the terminal when neither is given.
+        #[arg(long, conflicts_with = "password_stdin")]
         password: Option<String>,
+        /// Read the password from standard input; only a trailing newline is dropped.
+        #[arg(long)]
+        password_stdin: bool,
     },
     /// Set a user's role in ORG, adding them to ORG when they are not a member yet (the way to
     /// make an organization's first Owner).
@@ -57,13 +63,57 @@ pub enum UserCommand {
     /// Set a user's password (revokes their existing tokens).
     Reset {
         email: String,
-        /// The new password; asked twice on the terminal when absent.
-        #[arg(long)]
+        /// The new password (visible to other local users: prefer --password-stdin); asked
+        /// twice on the terminal when neither is given.
+        #[arg(long, conflicts_with = "password_stdin")]
         password: Option<String>,
+        /// Read the new password from standard input; only a trailing newline is dropped.
+        #[arg(long)]
+        password_stdin: bool,
     },
 }
 
-/// Runs a `user` subcommand against `store`; `prompt` supplies a password when none was given.
+/// The most of standard input read for a password: more than the policy's 512 bytes, so an
+/// overlong one is refused by the policy rather than cut.
+const STDIN_LIMIT: u64 = 4096;
+
+impl UserCommand {
+    /// Resolves `--password-stdin`: the password is read from `input` to its end, and only a
+    /// trailing newline (`\n` or `\r\n`) is dropped; the policy then applies as elsewhere.
+    /// Commands without the flag are returned unchanged, `input` unread.
+    pub fn with_password_from(mut self, input: impl std::io::Read) -> anyhow::Result<Self> {
+        use std::io::Read;
+        let (UserCommand::Register {
+            password,
+            password_stdin,
+            ..
+        }
+        | UserCommand::Reset {
+            password,
+            password_stdin,
+            ..
+        }) = &mut self
+        else {
+            return Ok(self);
+        };
+        if std::mem::take(password_stdin) {
+            let mut raw = String::new();
+            input
+                .take(STDIN_LIMIT)
+                .read_to_string(&mut raw)
+                .context("reading the password from standard input")?;
+            let line = match raw.strip_suffix('\n') {
+                Some(line) => line.strip_suffix('\r').unwrap_or(line),
+                None => &raw,
+            };
+            *password = Some(line.to_owned());
+        }
+        Ok(self)
+    }
+}
+
+/// Runs a `user` subcommand against `store`; `prompt` supplies a password when none was given
+/// (`--password-stdin` is resolved before, by [`UserCommand::with_password_from`]).
 pub async fn run_with(
     store: &Store,
     command: UserCommand,
@@ -76,6 +126,7 @@ pub async fn run_with(
             organization,
             role,
             password,
+            ..
         } => {
             let email = parse_email(&email)?;
             let org = organization_by_slug(store, &organization).await?;
@@ -105,11 +156,13 @@ pub async fn run_with(
                 .map_err(api)?;
             Ok("User successfully updated.".into())
         }
-        UserCommand::Reset { email, password } => {
+        UserCommand::Reset {
+            email, password, ..
+        } => {
             let user = user_by_email(store, &email).await?;
             let password = password_from(password, &prompt)?;
             let hash = passwords.hash(&password).await.map_err(api)?;
-            users::set_password(store, user.id, &hash)
+            users::set_password(store, user.id, &hash, &Authority::Operator)
                 .await
                 .map_err(api)?;
             Ok("User password successfully updated.".into())
@@ -120,6 +173,7 @@ pub async fn run_with(
 /// Runs a `user` subcommand against the table of `DISPATCH_TABLE_NAME`.
 pub async fn run(command: UserCommand) -> anyhow::Result<()> {
     let store = Store::new(crate::dynamodb_client().await, crate::table_from_env()?);
+    let command = command.with_password_from(std::io::stdin().lock())?;
     let message = run_with(&store, command, prompt_twice).await?;
     println!("{message}");
     Ok(())

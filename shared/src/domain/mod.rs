@@ -1,5 +1,6 @@
 //! Domain operations that more than one caller runs (the API and the admin CLI).
 
+pub mod account_authority;
 pub mod memberships;
 pub mod organization_delete;
 pub mod organization_update;

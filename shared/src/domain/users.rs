@@ -3,6 +3,7 @@
 
 use aws_sdk_dynamodb::types::AttributeValue;
 
+use super::account_authority::{AUTHORITY_LABEL, Authority, forbidden};
 use crate::error::{ApiError, OnCondition};
 use crate::loc;
 use crate::model::{
@@ -141,11 +142,29 @@ pub async fn create(
     password_hash: String,
     memberships: &[(Organization, Role)],
 ) -> Result<User, ApiError> {
-    let plans: Vec<(&Organization, Role, &[i32])> = memberships
+    let plans = default_projects(memberships);
+    insert(store, email, password_hash, &plans, None).await
+}
+
+/// Like [`create`], for a user auto-provisioned from a valid token whose `sub` named no user:
+/// the user records that subject ([`User::provisioning_subject`]) in the same transaction.
+pub async fn create_provisioned(
+    store: &Store,
+    email: &EmailAddress,
+    password_hash: String,
+    memberships: &[(Organization, Role)],
+    subject: &str,
+) -> Result<User, ApiError> {
+    let plans = default_projects(memberships);
+    insert(store, email, password_hash, &plans, Some(subject)).await
+}
+
+/// Each membership with no project to link: the organization's default project is linked.
+fn default_projects(memberships: &[(Organization, Role)]) -> Vec<(&Organization, Role, &[i32])> {
+    memberships
         .iter()
         .map(|(org, role)| (org, *role, &[][..]))
-        .collect();
-    create_with_projects(store, email, password_hash, &plans).await
+        .collect()
 }
 
 /// Like [`create`], with the projects to link in each organization (empty: its default project).
@@ -155,6 +174,16 @@ pub async fn create_with_projects(
     password_hash: String,
     memberships: &[(&Organization, Role, &[i32])],
 ) -> Result<User, ApiError> {
+    insert(store, email, password_hash, memberships, None).await
+}
+
+async fn insert(
+    store: &Store,
+    email: &EmailAddress,
+    password_hash: String,
+    memberships: &[(&Organization, Role, &[i32])],
+    provisioning_subject: Option<&str>,
+) -> Result<User, ApiError> {
     let now = Timestamp::now();
     let user = User {
         id: store.next_id(IdKind::User).await?,
@@ -162,6 +191,7 @@ pub async fn create_with_projects(
         token_version: 0,
         experimental_features: false,
         settings: UserSettings::default(),
+        provisioning_subject: provisioning_subject.map(str::to_owned),
         created_at: now,
         updated_at: now,
         version: 1,
@@ -280,9 +310,13 @@ pub async fn set_role(
 /// Applies `change` to the stored user and writes it back under a version check, re-reading
 /// and re-applying on a concurrent change. `change` returns `false` when there is nothing to
 /// write.
+///
+/// `authority` is why the caller may change this account ([`super::account_authority`]); its
+/// checks are written in the same transaction.
 pub async fn update_user(
     store: &Store,
     user_id: i32,
+    authority: &Authority,
     change: impl Fn(&mut User) -> bool,
 ) -> Result<User, ApiError> {
     crate::store::retry_on_version_conflict(|| async {
@@ -298,18 +332,24 @@ pub async fn update_user(
         user.updated_at = Timestamp::now();
         let mut tx = Transaction::new();
         tx.put_versioned(user_item(&user)?, expected)?;
-        store.transact(tx).await?;
+        authority.add_checks(&mut tx)?;
+        store
+            .transact(tx)
+            .await
+            .on_condition(AUTHORITY_LABEL, forbidden)?;
         Ok::<_, ApiError>(user)
     })
     .await
 }
 
 /// Replaces the user's password hash and bumps their token version, which revokes every token
-/// issued before: both items change in one transaction, under their version checks.
+/// issued before: both items change in one transaction, under their version checks and the
+/// checks of `authority` ([`super::account_authority`]).
 pub async fn set_password(
     store: &Store,
     user_id: i32,
     password_hash: &str,
+    authority: &Authority,
 ) -> Result<User, ApiError> {
     crate::store::retry_on_version_conflict(|| async {
         let mut user: User = store
@@ -334,7 +374,11 @@ pub async fn set_password(
             credentials_version,
         )?;
         tx.put_versioned(user_item(&user)?, user_version)?;
-        store.transact(tx).await?;
+        authority.add_checks(&mut tx)?;
+        store
+            .transact(tx)
+            .await
+            .on_condition(AUTHORITY_LABEL, forbidden)?;
         Ok::<_, ApiError>(user)
     })
     .await

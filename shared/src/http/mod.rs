@@ -3,6 +3,7 @@
 
 mod json;
 mod middleware;
+mod source_ip;
 
 use std::collections::BTreeMap;
 
@@ -14,6 +15,7 @@ use axum::response::IntoResponse;
 use axum::routing::{MethodFilter, MethodRouter, on};
 
 pub use json::{Json, parse_json_body};
+pub use source_ip::SourceIp;
 
 use crate::error::ApiError;
 use crate::routes::{Function, Method, ROUTES, Route};

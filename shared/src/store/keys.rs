@@ -175,12 +175,23 @@ pub fn mfa_challenge(challenge_id: &str) -> Key {
     Key::new(format!("MFA#{challenge_id}"), "MFA")
 }
 
-/// The recent failed (or in-flight) logins of one account.
-pub fn login_throttle_account(email: &str) -> Key {
-    Key::new(format!("THROTTLE#EMAIL#{email}"), "LOGIN")
+/// The login slots and failures of one account from one source IP in one window.
+pub fn login_throttle_pair(email: &str, ip: &str, window: i64) -> Key {
+    Key::new(
+        format!("THROTTLE#EMAIL#{email}"),
+        format!("IP#{ip}#W{window}"),
+    )
 }
 
-/// The failed-login counter of one source IP in one hour-long window.
+/// The failed logins of one account, from every source, in one window.
+pub fn login_throttle_account(email: &str, window: i64) -> Key {
+    Key::new(
+        format!("THROTTLE#EMAIL#{email}"),
+        format!("ACCOUNT#W{window}"),
+    )
+}
+
+/// The login slots and failures of one source IP, for every account, in one window.
 pub fn login_throttle_ip(ip: &str, window: i64) -> Key {
     Key::new(format!("THROTTLE#IP#{ip}"), format!("WINDOW#{window}"))
 }

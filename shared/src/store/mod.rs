@@ -36,8 +36,9 @@
 //! | Active instance guard | `ORG#<slug>` | `ACTIVE#<pid>#<type>` | | | the single enabled instance of a type in a project, enforced in the enabling transaction |
 //! | Pending org deletion | `PENDING_DELETIONS` | `ORG#<slug>` | | | organizations a `DELETE` hid and has not finished removing (the next create, delete or `database init` finishes them) |
 //! | MFA challenge | `MFA#<uuid>` | `MFA` | | | challenge by UUID |
-//! | Account login throttle | `THROTTLE#EMAIL#<email>` | `LOGIN` | | | the account's failed or in-flight logins of the last hour (a map of attempt → time, checked in code; `ttl` cleans up) |
-//! | IP login throttle | `THROTTLE#IP#<ip>` | `WINDOW#<hour>` | | | failed logins per source IP and hour (`ttl` cleans up; the window is chosen in code) |
+//! | Login throttle, account × IP | `THROTTLE#EMAIL#<email>` | `IP#<ip>#W<window>` | | | login slots left and failures of one account from one source in a 15-minute window ([`crate::auth::throttle`]; `ttl` cleans up) |
+//! | Login throttle, account | `THROTTLE#EMAIL#<email>` | `ACCOUNT#W<window>` | | | failures of one account from every source in an hour, and the last one's time (the progressive delay) |
+//! | Login throttle, IP | `THROTTLE#IP#<ip>` | `WINDOW#<window>` | | | login slots left and failures of one source IP in an hour |
 //!
 //! The authorization check of a `/{org}/…` request is one `BatchGetItem` of `ORG#<slug>/ORG`,
 //! `ORG#<slug>/MEMBER#<uid>` and `USER#<uid>/USER`: slugs and emails never change, and the

@@ -164,4 +164,44 @@ impl Store {
             .map_err(StoreError::from_sdk)?;
         Ok(())
     }
+
+    /// One `UpdateItem` under `condition`; a condition that does not hold is
+    /// [`StoreError::ConditionFailed`] with `label`, and nothing changes. Single-item updates
+    /// never conflict with each other (DynamoDB applies them one after the other), which is
+    /// what counters and semaphores need.
+    pub async fn update_if(
+        &self,
+        key: &super::Key,
+        update: super::Expression,
+        condition: super::Expression,
+        label: &str,
+    ) -> Result<(), StoreError> {
+        let mut placeholders = update.clone();
+        placeholders.names.extend(condition.names.clone());
+        placeholders.values.extend(condition.values.clone());
+        let sent = self
+            .client()
+            .update_item()
+            .table_name(self.table())
+            .set_key(Some(super::key_attributes(key)))
+            .update_expression(&update.text)
+            .condition_expression(&condition.text)
+            .set_expression_attribute_names(placeholders.names_option())
+            .set_expression_attribute_values(placeholders.values_option())
+            .send()
+            .await;
+        match sent {
+            Ok(_) => Ok(()),
+            Err(error)
+                if error
+                    .as_service_error()
+                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
+            {
+                Err(StoreError::ConditionFailed {
+                    label: label.to_owned(),
+                })
+            }
+            Err(error) => Err(StoreError::from_sdk(error)),
+        }
+    }
 }

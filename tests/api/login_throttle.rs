@@ -1,0 +1,230 @@
+//! Login throttling as users and attackers meet it: correct logins in parallel are never
+//! refused, guesses are counted before they are checked, a source locks only itself out of an
+//! account, and `Retry-After` is the real wait.
+
+use std::sync::Arc;
+
+use dispatch_shared::auth::throttle::{
+    ACCOUNT_DELAY_AFTER, IP_LIMIT, IP_WINDOW, PAIR_LIMIT, PAIR_WINDOW,
+};
+use dispatch_shared::store::keys;
+use http::StatusCode;
+use serde_json::json;
+
+use crate::auth::login_event;
+use crate::helpers::{TestApp, TestResponse, call_event, json_request, spawn_app};
+
+const PASSWORD: &str = "correct horse battery";
+const WRONG: &str = "wrong password!";
+
+fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64
+}
+
+async fn login_from(app: &TestApp, ip: &str, email: &str, password: &str) -> TestResponse {
+    let router = dispatch_auth::router(app.state.clone()).unwrap();
+    call_event(&router, &login_event(ip, email, password)).await
+}
+
+fn retry_after(response: &TestResponse) -> i64 {
+    response.headers["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn correct_logins_in_parallel_are_never_refused() {
+    let app = Arc::new(spawn_app().await);
+    app.register("worker@example.com", PASSWORD).await;
+    let mut statuses = Vec::new();
+    // 48 logins, 12 at a time, all from one source: more than that source's failure limit.
+    for _ in 0..4 {
+        let round: Vec<_> = (0..12)
+            .map(|_| {
+                let app = app.clone();
+                tokio::spawn(async move {
+                    let response =
+                        login_from(&app, "192.0.2.10", "worker@example.com", PASSWORD).await;
+                    (response.status, response.body)
+                })
+            })
+            .collect();
+        for login in round {
+            statuses.push(login.await.unwrap());
+        }
+    }
+    let refused: Vec<_> = statuses
+        .iter()
+        .filter(|(status, _)| *status != StatusCode::OK)
+        .collect();
+    assert!(refused.is_empty(), "{} refused: {refused:?}", refused.len());
+}
+
+#[tokio::test]
+async fn parallel_guesses_never_overshoot_the_limit_of_their_source() {
+    let app = Arc::new(spawn_app().await);
+    app.register("target@example.com", PASSWORD).await;
+    let guesses: Vec<_> = (0..3 * PAIR_LIMIT)
+        .map(|_| {
+            let app = app.clone();
+            tokio::spawn(async move {
+                login_from(&app, "192.0.2.20", "target@example.com", WRONG)
+                    .await
+                    .status
+            })
+        })
+        .collect();
+    let mut checked = 0;
+    for guess in guesses {
+        match guess.await.unwrap() {
+            StatusCode::UNPROCESSABLE_ENTITY => checked += 1,
+            StatusCode::TOO_MANY_REQUESTS => {}
+            other => panic!("unexpected {other}"),
+        }
+    }
+    assert_eq!(checked, PAIR_LIMIT, "guesses answered as wrong passwords");
+    // Even the right password is refused from that source now, without revealing it.
+    let locked = login_from(&app, "192.0.2.20", "target@example.com", PASSWORD).await;
+    assert_eq!(locked.status, StatusCode::TOO_MANY_REQUESTS);
+}
+
+#[tokio::test]
+async fn a_source_locks_only_itself_out_and_is_told_the_real_wait() {
+    let app = spawn_app().await;
+    app.register("erin@example.com", PASSWORD).await;
+    for attempt in 0..PAIR_LIMIT {
+        let response = login_from(&app, "203.0.113.1", "erin@example.com", WRONG).await;
+        assert_eq!(
+            response.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "attempt {attempt}"
+        );
+    }
+    let before = app.state.passwords().verifications();
+    let started = now();
+    let locked = login_from(&app, "203.0.113.1", "erin@example.com", PASSWORD).await;
+    assert_eq!(
+        (locked.status, locked.body["detail"][0]["msg"].as_str()),
+        (
+            StatusCode::TOO_MANY_REQUESTS,
+            Some("Too many failed login attempts. Please try again later.")
+        )
+    );
+    assert_eq!(
+        app.state.passwords().verifications(),
+        before,
+        "a refused login runs no argon2"
+    );
+    let window_end = (started / PAIR_WINDOW + 1) * PAIR_WINDOW;
+    let wait = retry_after(&locked);
+    assert!(
+        (window_end - now() - 1..=window_end - started).contains(&wait),
+        "Retry-After {wait}, window ends in {}",
+        window_end - started
+    );
+    // The user, from anywhere else, logs in at once.
+    let user = login_from(&app, "198.51.100.7", "erin@example.com", PASSWORD).await;
+    assert_eq!(user.status, StatusCode::OK, "{}", user.body);
+
+    // An unknown email is refused the same way, with the same body.
+    for _ in 0..PAIR_LIMIT {
+        login_from(&app, "203.0.113.1", "ghost@example.com", WRONG).await;
+    }
+    let ghost = login_from(&app, "203.0.113.1", "ghost@example.com", WRONG).await;
+    assert_eq!((ghost.status, &ghost.body), (locked.status, &locked.body));
+}
+
+#[tokio::test]
+async fn failures_from_many_sources_slow_an_account_down_but_never_lock_it() {
+    let app = spawn_app().await;
+    app.register("famous@example.com", PASSWORD).await;
+    // An attacker spreads guesses over many sources, each below its own limit.
+    for i in 0..ACCOUNT_DELAY_AFTER {
+        let ip = format!("198.18.{}.{}", i / 4, i % 4);
+        let response = login_from(&app, &ip, "famous@example.com", WRONG).await;
+        assert_eq!(response.status, StatusCode::UNPROCESSABLE_ENTITY);
+    }
+    // Now every source waits a moment after the latest failure...
+    let delayed = login_from(&app, "198.51.100.9", "famous@example.com", PASSWORD).await;
+    assert_eq!(delayed.status, StatusCode::TOO_MANY_REQUESTS);
+    let wait = retry_after(&delayed);
+    assert!((1..=2).contains(&wait), "Retry-After {wait}");
+    // ...and the user gets in once it has passed.
+    tokio::time::sleep(std::time::Duration::from_secs(wait as u64 + 1)).await;
+    let user = login_from(&app, "198.51.100.9", "famous@example.com", PASSWORD).await;
+    assert_eq!(user.status, StatusCode::OK, "{}", user.body);
+}
+
+#[tokio::test]
+async fn a_source_ip_over_its_limit_is_refused_whatever_the_account() {
+    let app = spawn_app().await;
+    app.register("gina@example.com", PASSWORD).await;
+    // Seed this window's item of one IP at the limit (1,000 real failures would take minutes).
+    let window = now() / IP_WINDOW;
+    app.store
+        .client()
+        .put_item()
+        .table_name(app.store.table())
+        .set_item(Some(
+            dispatch_shared::store::Item::bare(
+                &keys::login_throttle_ip("203.0.113.9", window),
+                "LoginThrottle",
+            )
+            .with_number("failed", IP_LIMIT)
+            .with_number("free", 0)
+            .into_attributes(),
+        ))
+        .send()
+        .await
+        .unwrap();
+    let locked = login_from(&app, "203.0.113.9", "gina@example.com", PASSWORD).await;
+    assert_eq!(locked.status, StatusCode::TOO_MANY_REQUESTS);
+    // Another IP is not affected; X-Forwarded-For is never believed.
+    let other = login_from(&app, "198.51.100.1", "gina@example.com", PASSWORD).await;
+    assert_eq!(other.status, StatusCode::OK, "{}", other.body);
+}
+
+#[tokio::test]
+async fn change_password_checks_the_current_password_under_the_same_throttle() {
+    let app = spawn_app().await;
+    let token = app.register("ivan@example.com", PASSWORD).await;
+    let me = app
+        .send(crate::helpers::authed(
+            "GET",
+            "/api/v1/default/auth/me",
+            &token,
+        ))
+        .await;
+    let id = me.body["id"].as_i64().unwrap();
+    let path = format!("/api/v1/default/users/{id}/change-password");
+    let change = |current: &str| {
+        json_request(
+            "POST",
+            &path,
+            &json!({"current_password": current, "new_password": "New Password 9"}),
+            Some(&token),
+        )
+    };
+    for _ in 0..PAIR_LIMIT {
+        let wrong = app.send(change(WRONG)).await;
+        assert_eq!(wrong.status, StatusCode::BAD_REQUEST, "{}", wrong.body);
+    }
+    // Guessing through change-password locked this source out of the account: the right
+    // password no longer helps, here or at login.
+    let refused = app.send(change(PASSWORD)).await;
+    assert_eq!(
+        refused.status,
+        StatusCode::TOO_MANY_REQUESTS,
+        "{}",
+        refused.body
+    );
+    assert_eq!(
+        app.login("ivan@example.com", PASSWORD).await.status,
+        StatusCode::TOO_MANY_REQUESTS
+    );
+}
