@@ -21,6 +21,12 @@ pub struct Config {
     pub encryption_secret_id: Option<String>,
     /// `DISPATCH_JWT_EXP`: token lifetime in seconds (default 86400, as Dispatch).
     pub jwt_lifetime: Duration,
+    /// `DISPATCH_JWT_ISSUER`: the `iss` of the tokens this installation signs and accepts
+    /// (default [`DEFAULT_JWT_ISSUER`]). Another installation's tokens carry another issuer.
+    pub jwt_issuer: String,
+    /// `DISPATCH_JWT_AUDIENCE`: the `aud` of those tokens (default [`DEFAULT_JWT_AUDIENCE`]),
+    /// so a token minted with the same key for another audience is refused here.
+    pub jwt_audience: String,
     /// `VITE_DISPATCH_AUTH_REGISTRATION_ENABLED`: whether `/auth/register` is served
     /// (default `true`; Dispatch's variable name, so one setting drives the UI and the API).
     pub registration_enabled: bool,
@@ -28,6 +34,11 @@ pub struct Config {
     /// auto-provisioned user joins as Member (default `default`).
     pub auto_join: AutoJoin,
 }
+
+/// The `iss` of tokens when `DISPATCH_JWT_ISSUER` is not set.
+pub const DEFAULT_JWT_ISSUER: &str = "dispatch-serverless";
+/// The `aud` of tokens when `DISPATCH_JWT_AUDIENCE` is not set.
+pub const DEFAULT_JWT_AUDIENCE: &str = "dispatch";
 
 /// Which organizations a new user joins by registering or by first presenting a valid identity.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -39,6 +50,32 @@ pub enum AutoJoin {
 }
 
 impl AutoJoin {
+    /// Parses `DISPATCH_AUTO_JOIN_ORGANIZATIONS` (absent: `default`). The admin CLI reads the
+    /// same variable to record the organizations' ids at `database init`.
+    pub fn parse(raw: Option<&str>) -> Result<Self, ConfigError> {
+        Ok(match raw {
+            None => AutoJoin::Listed(vec!["default".into()]),
+            Some("*") => AutoJoin::UrlOrganization,
+            Some(raw) => {
+                let slugs: Vec<String> = raw
+                    .split(',')
+                    .map(|s| s.trim().to_owned())
+                    .filter(|s| !s.is_empty())
+                    .collect();
+                if let Some(bad) = slugs
+                    .iter()
+                    .find(|s| crate::model::OrganizationSlug::parse(s).is_err())
+                {
+                    return Err(ConfigError::Malformed {
+                        name: "DISPATCH_AUTO_JOIN_ORGANIZATIONS",
+                        reason: format!("'{bad}' is not an organization slug"),
+                    });
+                }
+                AutoJoin::Listed(slugs)
+            }
+        })
+    }
+
     /// The slugs to join for a request under `url_slug`.
     pub fn slugs<'a>(&'a self, url_slug: &'a str) -> Vec<&'a str> {
         match self {
@@ -93,6 +130,16 @@ pub const SETTINGS: &[Setting] = &[
         meaning: "token lifetime in seconds",
     },
     Setting {
+        name: "DISPATCH_JWT_ISSUER",
+        default: Some(DEFAULT_JWT_ISSUER),
+        meaning: "iss of the tokens signed and accepted (1 to 256 visible ASCII characters)",
+    },
+    Setting {
+        name: "DISPATCH_JWT_AUDIENCE",
+        default: Some(DEFAULT_JWT_AUDIENCE),
+        meaning: "aud of the tokens signed and accepted (1 to 256 visible ASCII characters)",
+    },
+    Setting {
         name: "VITE_DISPATCH_AUTH_REGISTRATION_ENABLED",
         default: Some("true"),
         meaning: "serve POST /{organization}/auth/register (true/false)",
@@ -136,6 +183,16 @@ impl Config {
                 }
             },
         };
+        let claim = |name: &'static str, default: &str| match optional(name) {
+            None => Ok(default.to_owned()),
+            Some(raw) if raw.len() <= 256 && raw.bytes().all(|b| b.is_ascii_graphic()) => Ok(raw),
+            Some(_) => Err(ConfigError::Malformed {
+                name,
+                reason: "expected 1 to 256 visible ASCII characters".into(),
+            }),
+        };
+        let jwt_issuer = claim("DISPATCH_JWT_ISSUER", DEFAULT_JWT_ISSUER)?;
+        let jwt_audience = claim("DISPATCH_JWT_AUDIENCE", DEFAULT_JWT_AUDIENCE)?;
         let registration_enabled = match optional("VITE_DISPATCH_AUTH_REGISTRATION_ENABLED") {
             None => true,
             Some(raw) => match raw.to_ascii_lowercase().as_str() {
@@ -149,27 +206,7 @@ impl Config {
                 }
             },
         };
-        let auto_join = match optional("DISPATCH_AUTO_JOIN_ORGANIZATIONS").as_deref() {
-            None => AutoJoin::Listed(vec!["default".into()]),
-            Some("*") => AutoJoin::UrlOrganization,
-            Some(raw) => {
-                let slugs: Vec<String> = raw
-                    .split(',')
-                    .map(|s| s.trim().to_owned())
-                    .filter(|s| !s.is_empty())
-                    .collect();
-                if let Some(bad) = slugs
-                    .iter()
-                    .find(|s| crate::model::OrganizationSlug::parse(s).is_err())
-                {
-                    return Err(ConfigError::Malformed {
-                        name: "DISPATCH_AUTO_JOIN_ORGANIZATIONS",
-                        reason: format!("'{bad}' is not an organization slug"),
-                    });
-                }
-                AutoJoin::Listed(slugs)
-            }
-        };
+        let auto_join = AutoJoin::parse(optional("DISPATCH_AUTO_JOIN_ORGANIZATIONS").as_deref())?;
         Ok(Self {
             auto_join,
             table_name: required("DISPATCH_TABLE_NAME")?,
@@ -177,6 +214,8 @@ impl Config {
             cursor_secret_id: required("DISPATCH_CURSOR_SECRET_ID")?,
             encryption_secret_id: optional("DISPATCH_ENCRYPTION_SECRET_ID"),
             jwt_lifetime,
+            jwt_issuer,
+            jwt_audience,
             registration_enabled,
         })
     }
@@ -205,6 +244,10 @@ mod tests {
     fn defaults_apply_when_optional_settings_are_absent() {
         let c = config(&BASE).unwrap();
         assert_eq!(c.jwt_lifetime, Duration::from_secs(86_400));
+        assert_eq!(
+            (c.jwt_issuer.as_str(), c.jwt_audience.as_str()),
+            ("dispatch-serverless", "dispatch")
+        );
         assert!(c.registration_enabled);
         assert_eq!(c.auto_join.slugs("acme"), vec!["default"]);
     }
@@ -245,6 +288,18 @@ mod tests {
         assert!(
             err.to_string().contains("DISPATCH_JWT_EXP is malformed"),
             "{err}"
+        );
+        let mut pairs = BASE.to_vec();
+        pairs.push(("DISPATCH_JWT_AUDIENCE", "dispatch ui"));
+        assert_eq!(
+            config(&pairs).unwrap_err().to_string(),
+            "configuration error: DISPATCH_JWT_AUDIENCE is malformed: expected 1 to 256 visible ASCII characters"
+        );
+        let mut pairs = BASE.to_vec();
+        pairs.push(("DISPATCH_JWT_ISSUER", "https://dispatch.example.com"));
+        assert_eq!(
+            config(&pairs).unwrap().jwt_issuer,
+            "https://dispatch.example.com"
         );
         let mut pairs = BASE.to_vec();
         pairs.push(("VITE_DISPATCH_AUTH_REGISTRATION_ENABLED", "false"));

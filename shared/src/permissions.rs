@@ -113,7 +113,7 @@ pub async fn authorize(
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok());
     let token = token::bearer(header).ok_or(ApiError::Unauthorized)?;
-    let claims = token::verify(&state.secrets().jwt, token)?;
+    let claims = token::verify(&state.secrets().jwt, state.config(), token)?;
     let user_id = claims.user_id().ok_or(ApiError::Unauthorized)?;
 
     let path = parts.uri.path();
@@ -203,13 +203,25 @@ async fn slug_of_organization_id(state: &AppState, id: i32) -> Result<String, Ap
 
 /// A valid token whose user does not exist (Q-U9, Dispatch's auto-provisioning): the user is
 /// found by email, or created with a random password as Member of the auto-join organizations.
+///
+/// A user found by email must be the token's: its id is the token's `sub`, or it was
+/// provisioned from that `sub`. Otherwise a token of a deleted account would authenticate as
+/// whoever holds its email later.
 async fn provision(
     state: &AppState,
     claims: &Claims,
     url_slug: Option<&str>,
 ) -> Result<User, ApiError> {
+    let owned_by_token = |user: User| {
+        let subject = user.provisioning_subject.as_deref();
+        if claims.user_id() == Some(user.id) || subject == Some(claims.sub.as_str()) {
+            Ok(user)
+        } else {
+            Err(ApiError::Unauthorized)
+        }
+    };
     if let Some(user) = users::find_by_email(state.store(), &claims.email).await? {
-        return Ok(user);
+        return owned_by_token(user);
     }
     let email =
         crate::model::EmailAddress::parse(&claims.email).map_err(|_| ApiError::Unauthorized)?;
@@ -218,12 +230,15 @@ async fn provision(
         .passwords()
         .hash(&crate::auth::Password::random())
         .await?;
-    let user = match users::create(state.store(), &email, hash, &memberships).await {
+    let created =
+        users::create_provisioned(state.store(), &email, hash, &memberships, &claims.sub).await;
+    let user = match created {
         Ok(user) => user,
-        // Created concurrently by another request with the same token.
+        // Created concurrently by another request (with the same token, or not).
         Err(ApiError::Validation(_)) => users::find_by_email(state.store(), &claims.email)
             .await?
-            .ok_or(ApiError::Unauthorized)?,
+            .ok_or(ApiError::Unauthorized)
+            .and_then(owned_by_token)?,
         Err(other) => return Err(other),
     };
     tracing::info!(

@@ -139,6 +139,7 @@ mod user_commands {
             organization: "default".into(),
             role: RoleArg::Owner,
             password: Some(PASSWORD.into()),
+            password_stdin: false,
         };
         assert_eq!(
             run_with(&app.store, command, no_prompt).await.unwrap(),
@@ -156,6 +157,7 @@ mod user_commands {
             organization: "default".into(),
             role: RoleArg::Member,
             password: Some(PASSWORD.into()),
+            password_stdin: false,
         };
         let error = run_with(&app.store, again, no_prompt).await.unwrap_err();
         assert_eq!(
@@ -172,6 +174,7 @@ mod user_commands {
             organization: "default".into(),
             role: RoleArg::Member,
             password: None,
+            password_stdin: false,
         };
         run_with(&app.store, command("p@example.com"), || {
             Ok(PASSWORD.to_owned())
@@ -241,6 +244,7 @@ mod user_commands {
         let command = UserCommand::Reset {
             email: "jack@example.com".into(),
             password: Some("a brand new passphrase".into()),
+            password_stdin: false,
         };
         assert_eq!(
             run_with(&app.store, command, no_prompt).await.unwrap(),
@@ -260,5 +264,83 @@ mod user_commands {
             .send(authed("GET", "/api/v1/default/auth/me", &token))
             .await;
         assert_eq!(old.status, StatusCode::UNAUTHORIZED);
+    }
+
+    /// `dispatch user …` as typed on the command line.
+    fn parsed(args: &[&str]) -> Result<UserCommand, clap::Error> {
+        use clap::Parser;
+        let args = ["dispatch", "user"].iter().chain(args);
+        match dispatch_cli::Cli::try_parse_from(args)?.command {
+            dispatch_cli::Command::User(command) => Ok(command),
+            other => panic!("not a user command: {other:?}"),
+        }
+    }
+
+    #[tokio::test]
+    async fn register_and_reset_read_the_password_from_standard_input() {
+        let app = spawn_app().await;
+        let register = parsed(&[
+            "register",
+            "stdin@example.com",
+            "-o",
+            "default",
+            "-r",
+            "Member",
+            "--password-stdin",
+        ])
+        .unwrap();
+        // Only the trailing newline goes: the line break inside is part of the password.
+        let register = register
+            .with_password_from("first line\nsecond line\n".as_bytes())
+            .unwrap();
+        run_with(&app.store, register, no_prompt).await.unwrap();
+        assert_eq!(
+            app.login("stdin@example.com", "first line\nsecond line")
+                .await
+                .status,
+            StatusCode::OK
+        );
+        assert_eq!(
+            app.login("stdin@example.com", "first line").await.status,
+            StatusCode::UNPROCESSABLE_ENTITY
+        );
+
+        let reset = parsed(&["reset", "stdin@example.com", "--password-stdin"]).unwrap();
+        let reset = reset
+            .with_password_from("a brand new passphrase\r\n".as_bytes())
+            .unwrap();
+        run_with(&app.store, reset, no_prompt).await.unwrap();
+        assert_eq!(
+            app.login("stdin@example.com", "a brand new passphrase")
+                .await
+                .status,
+            StatusCode::OK
+        );
+
+        // The same policy as everywhere else.
+        let short = parsed(&["reset", "stdin@example.com", "--password-stdin"])
+            .unwrap()
+            .with_password_from("short\n".as_bytes())
+            .unwrap();
+        let error = run_with(&app.store, short, no_prompt).await.unwrap_err();
+        assert!(
+            error.to_string().contains("at least 8 characters"),
+            "{error}"
+        );
+
+        // Both ways at once is a usage error.
+        for command in ["register", "reset"] {
+            let mut args = vec![command, "x@example.com", "--password", PASSWORD];
+            if command == "register" {
+                args.extend(["-o", "default", "-r", "Member"]);
+            }
+            args.push("--password-stdin");
+            let error = parsed(&args).unwrap_err();
+            assert_eq!(
+                error.kind(),
+                clap::error::ErrorKind::ArgumentConflict,
+                "{error}"
+            );
+        }
     }
 }

@@ -130,6 +130,8 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Config)) -> TestApp {
         cursor_secret_id: secrets.cursor_id.clone(),
         encryption_secret_id: Some(secrets.encryption_id.clone()),
         jwt_lifetime: Duration::from_secs(86_400),
+        jwt_issuer: dispatch_shared::config::DEFAULT_JWT_ISSUER.into(),
+        jwt_audience: dispatch_shared::config::DEFAULT_JWT_AUDIENCE.into(),
         registration_enabled: true,
         auto_join: dispatch_shared::config::AutoJoin::Listed(vec!["default".into()]),
     };
@@ -301,7 +303,6 @@ pub async fn create_organization(
     dispatch_shared::domain::organizations::create(
         store,
         dispatch_shared::domain::organizations::NewOrganization {
-            id: None,
             name: dispatch_shared::model::NameStr::parse(name).unwrap(),
             description: None,
             default: false,

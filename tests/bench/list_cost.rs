@@ -138,6 +138,8 @@ async fn main() -> anyhow::Result<()> {
         cursor_secret_id: id,
         encryption_secret_id: None,
         jwt_lifetime: std::time::Duration::from_secs(3600),
+        jwt_issuer: dispatch_shared::config::DEFAULT_JWT_ISSUER.into(),
+        jwt_audience: dispatch_shared::config::DEFAULT_JWT_AUDIENCE.into(),
         registration_enabled: true,
         auto_join: AutoJoin::Listed(vec!["default".into()]),
     };

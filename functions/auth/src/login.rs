@@ -98,7 +98,7 @@ pub async fn login(
     }
     claim.succeeded(store).await?;
     let (user, projects) = profile?;
-    let token = token::issue(&state.secrets().jwt, &user, state.config().jwt_lifetime)?;
+    let token = token::issue(&state.secrets().jwt, &user, state.config())?;
     Ok(Json(json!({ "projects": projects, "token": token })))
 }
 

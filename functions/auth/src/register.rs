@@ -42,6 +42,6 @@ pub async fn register(
     let memberships = users::auto_join_organizations(&state, &slug).await?;
     let hash = state.passwords().hash(&password).await?;
     let user = users::create(state.store(), &body.email, hash, &memberships).await?;
-    let token = token::issue(&state.secrets().jwt, &user, state.config().jwt_lifetime)?;
+    let token = token::issue(&state.secrets().jwt, &user, state.config())?;
     Ok(Json(json!({ "token": token })))
 }

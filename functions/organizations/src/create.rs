@@ -5,30 +5,32 @@
 
 use axum::extract::State;
 use dispatch_shared::domain::organization_delete;
+use dispatch_shared::domain::organization_update::refuse_default_change;
 use dispatch_shared::domain::organizations::{self, NewOrganization};
 use dispatch_shared::error::ApiError;
 use dispatch_shared::http::Json;
-use dispatch_shared::model::{NameStr, PrimaryKey};
+use dispatch_shared::model::{BannerText, Description, NameStr, PrimaryKey, ShortText};
 use dispatch_shared::views::OrganizationRead;
 use dispatch_shared::{AppState, Caller};
 use serde::Deserialize;
 
-/// Dispatch's `OrganizationCreate` (`slug` and other keys are ignored).
+/// Dispatch's `OrganizationCreate` (`id`, `slug` and other keys are ignored: ids are allocated), its text bounded
+/// (`dispatch_shared::model::text`).
 #[derive(Debug, Deserialize)]
 pub struct CreateBody {
     #[serde(default)]
     pub id: Option<PrimaryKey>,
     pub name: NameStr,
     #[serde(default)]
-    pub description: Option<String>,
+    pub description: Option<Description>,
     #[serde(default)]
     pub default: Option<bool>,
     #[serde(default)]
     pub banner_enabled: Option<bool>,
     #[serde(default)]
-    pub banner_color: Option<String>,
+    pub banner_color: Option<ShortText>,
     #[serde(default)]
-    pub banner_text: Option<NameStr>,
+    pub banner_text: Option<BannerText>,
 }
 
 pub async fn create_organization(
@@ -36,14 +38,15 @@ pub async fn create_organization(
     caller: Caller,
     Json(body): Json<CreateBody>,
 ) -> Result<Json<OrganizationRead>, ApiError> {
+    // A new organization is never the default: that is the operator's choice.
+    refuse_default_change(body.default, false)?;
     let new = NewOrganization {
-        id: body.id,
         name: body.name,
-        description: body.description.map(|d| d.trim().to_owned()),
-        default: body.default.unwrap_or(false),
+        description: body.description.map(Description::into_string),
+        default: false,
         banner_enabled: body.banner_enabled.unwrap_or(false),
-        banner_color: body.banner_color,
-        banner_text: body.banner_text.map(|t| t.as_str().to_owned()),
+        banner_color: body.banner_color.map(ShortText::into_string),
+        banner_text: body.banner_text.map(BannerText::into_string),
     };
     // A deletion an earlier request left half done still holds its organization's name.
     organization_delete::finish_pending(state.store()).await?;

@@ -1,12 +1,14 @@
 //! `PUT /api/v1/organizations/{organization_id}`: the Owner of that organization changes its
-//! description, default flag and banner. Only the fields sent change; `name` (and so the slug)
+//! description and banner (the default flag is the operator's: a change is a 403). Only the fields sent change; `name` (and so the slug)
 //! never does; a body `id` other than the path's is a 422.
 
 use axum::extract::{Path, State};
-use dispatch_shared::domain::organization_update::{OrganizationChanges, update};
+use dispatch_shared::domain::organization_update::{
+    OrganizationChanges, refuse_default_change, update,
+};
 use dispatch_shared::error::ApiError;
 use dispatch_shared::http::Json;
-use dispatch_shared::model::NameStr;
+use dispatch_shared::model::{BannerText, Description, Invalid, ShortText};
 use dispatch_shared::views::OrganizationRead;
 use dispatch_shared::{AppState, Caller, loc};
 use serde_json::{Map, Value};
@@ -39,23 +41,30 @@ fn boolean(body: &Map<String, Value>, field: &str) -> Result<Option<bool>, ApiEr
     }
 }
 
-/// Reads the fields Dispatch's `OrganizationUpdate` allows, noting which were sent.
-pub fn changes(body: &Map<String, Value>) -> Result<OrganizationChanges, ApiError> {
-    let banner_text = match string_or_null(body, "banner_text")? {
+/// A string field parsed by `parse` (a 422 naming the field), `null`, or absent.
+fn text_or_null<T: std::fmt::Display>(
+    body: &Map<String, Value>,
+    field: &str,
+    parse: impl Fn(&str) -> Result<T, Invalid>,
+) -> Result<Option<Option<String>>, ApiError> {
+    Ok(match string_or_null(body, field)? {
         Some(Some(text)) => Some(Some(
-            NameStr::parse(&text)
-                .map_err(|invalid| invalid.at(loc!["body", "banner_text"]))?
-                .as_str()
-                .to_owned(),
+            parse(&text)
+                .map_err(|invalid| invalid.at(loc!["body", field]))?
+                .to_string(),
         )),
         other => other,
-    };
+    })
+}
+
+/// Reads the fields Dispatch's `OrganizationUpdate` allows, noting which were sent; their text
+/// bounded as on creation.
+pub fn changes(body: &Map<String, Value>) -> Result<OrganizationChanges, ApiError> {
     Ok(OrganizationChanges {
-        description: string_or_null(body, "description")?,
-        default: boolean(body, "default")?,
+        description: text_or_null(body, "description", Description::parse)?,
         banner_enabled: boolean(body, "banner_enabled")?,
-        banner_color: string_or_null(body, "banner_color")?.flatten(),
-        banner_text,
+        banner_color: text_or_null(body, "banner_color", ShortText::parse)?.flatten(),
+        banner_text: text_or_null(body, "banner_text", BannerText::parse)?,
     })
 }
 
@@ -78,6 +87,7 @@ pub async fn update_organization(
             "value_error",
         ));
     }
+    refuse_default_change(boolean(&body, "default")?, org.default)?;
     let updated = update(state.store(), &org.slug, &changes(&body)?).await?;
     Ok(Json(OrganizationRead::from(&updated)))
 }

@@ -6,31 +6,34 @@ use axum::extract::State;
 use dispatch_shared::domain::projects;
 use dispatch_shared::error::ApiError;
 use dispatch_shared::http::Json;
-use dispatch_shared::model::{EmailAddress, NameStr, PrimaryKey, Project};
+use dispatch_shared::model::{
+    Description, DisplayName, EmailAddress, NameStr, PrimaryKey, Project, ShortText,
+};
 use dispatch_shared::time::Timestamp;
 use dispatch_shared::views::project_read;
 use dispatch_shared::{AppState, Caller};
 use serde::Deserialize;
 use serde_json::Value;
 
-/// Dispatch's `ProjectCreate`: the writable fields of a project, with its API defaults.
+/// Dispatch's `ProjectCreate`: the writable fields of a project, with its API defaults; text
+/// bounded as `dispatch_shared::model::project::parse_text` bounds it on update.
 #[derive(Debug, Deserialize)]
 pub struct CreateBody {
     #[serde(default)]
     pub id: Option<PrimaryKey>,
     pub name: NameStr,
     #[serde(default)]
-    pub display_name: Option<String>,
+    pub display_name: Option<DisplayName>,
     #[serde(default)]
-    pub description: Option<String>,
+    pub description: Option<Description>,
     #[serde(default)]
     pub default: Option<bool>,
     #[serde(default)]
-    pub color: Option<String>,
+    pub color: Option<ShortText>,
     #[serde(default)]
     pub owner_email: Option<EmailAddress>,
     #[serde(default)]
-    pub owner_conversation: Option<String>,
+    pub owner_conversation: Option<ShortText>,
     #[serde(default)]
     pub annual_employee_cost: Option<i64>,
     #[serde(default)]
@@ -46,19 +49,19 @@ pub struct CreateBody {
     #[serde(default)]
     pub select_commander_visibility: Option<bool>,
     #[serde(default)]
-    pub storage_folder_one: Option<String>,
+    pub storage_folder_one: Option<ShortText>,
     #[serde(default)]
-    pub storage_folder_two: Option<String>,
+    pub storage_folder_two: Option<ShortText>,
     #[serde(default)]
     pub storage_use_folder_one_as_primary: Option<bool>,
     #[serde(default)]
     pub storage_use_title: Option<bool>,
     #[serde(default)]
-    pub report_incident_instructions: Option<String>,
+    pub report_incident_instructions: Option<Description>,
     #[serde(default)]
-    pub report_incident_title_hint: Option<String>,
+    pub report_incident_title_hint: Option<ShortText>,
     #[serde(default)]
-    pub report_incident_description_hint: Option<String>,
+    pub report_incident_description_hint: Option<Description>,
     #[serde(default)]
     pub suggest_security_event_over_incident: Option<bool>,
 }
@@ -78,15 +81,19 @@ pub async fn create_project(
         false,
         Timestamp::now(),
     );
-    let trimmed = |value: Option<String>| value.map(|v| v.trim().to_owned());
+    let text = |value: Option<ShortText>| value.map(ShortText::into_string);
+    let long = |value: Option<Description>| value.map(Description::into_string);
     let project = Project {
-        id: body.id.map_or(0, PrimaryKey::get),
-        display_name: trimmed(body.display_name).unwrap_or_default(),
-        description: trimmed(body.description),
+        id: 0,
+        display_name: body
+            .display_name
+            .map(DisplayName::into_string)
+            .unwrap_or_default(),
+        description: long(body.description),
         default: body.default.unwrap_or(false),
-        color: trimmed(body.color),
+        color: text(body.color),
         owner_email: body.owner_email.map(|e| e.as_str().to_owned()),
-        owner_conversation: trimmed(body.owner_conversation),
+        owner_conversation: text(body.owner_conversation),
         annual_employee_cost: body.annual_employee_cost.or(defaults.annual_employee_cost),
         business_year_hours: body.business_year_hours.or(defaults.business_year_hours),
         enabled: body.enabled.or(defaults.enabled),
@@ -96,15 +103,15 @@ pub async fn create_project(
         select_commander_visibility: body
             .select_commander_visibility
             .or(defaults.select_commander_visibility),
-        storage_folder_one: trimmed(body.storage_folder_one),
-        storage_folder_two: trimmed(body.storage_folder_two),
+        storage_folder_one: text(body.storage_folder_one),
+        storage_folder_two: text(body.storage_folder_two),
         storage_use_folder_one_as_primary: body
             .storage_use_folder_one_as_primary
             .or(defaults.storage_use_folder_one_as_primary),
         storage_use_title: body.storage_use_title.or(defaults.storage_use_title),
-        report_incident_instructions: trimmed(body.report_incident_instructions),
-        report_incident_title_hint: trimmed(body.report_incident_title_hint),
-        report_incident_description_hint: trimmed(body.report_incident_description_hint),
+        report_incident_instructions: long(body.report_incident_instructions),
+        report_incident_title_hint: text(body.report_incident_title_hint),
+        report_incident_description_hint: long(body.report_incident_description_hint),
         suggest_security_event_over_incident: body
             .suggest_security_event_over_incident
             .or(defaults.suggest_security_event_over_incident),

@@ -49,7 +49,8 @@ pub async fn create_user(
     })?;
     let password =
         Password::parse(password).map_err(|invalid| invalid.at(loc!["body", "password"]))?;
-    let role = match body.role.as_deref().filter(|r| !r.is_empty()) {
+    // Absent or null is the default role; any string, the empty one too, must be a role.
+    let role = match body.role.as_deref() {
         Some(raw) => parse_role(raw)?,
         None => Role::Member,
     };

@@ -3,7 +3,7 @@
 
 use dispatch_shared::error::ApiError;
 use dispatch_shared::loc;
-use dispatch_shared::model::Organization;
+use dispatch_shared::model::{NameStr, Organization};
 use dispatch_shared::store::item::number_attribute;
 use dispatch_shared::store::{Store, keys};
 use serde::Deserialize;
@@ -47,11 +47,15 @@ pub async fn resolve(
                     .await?
                     .map(|_| id)
             }
-            (None, Some(name)) => store
-                .get_attributes(&keys::project_name_guard(&org.slug, name.trim()))
-                .await?
-                .and_then(|guard| number_attribute(&guard, "project_id"))
-                .map(|id| id as i32),
+            // A string that cannot be a name (too long for a key, say) names no project.
+            (None, Some(name)) => match NameStr::parse(name) {
+                Ok(name) => store
+                    .get_attributes(&keys::project_name_guard(&org.slug, name.as_str()))
+                    .await?
+                    .and_then(|guard| number_attribute(&guard, "project_id"))
+                    .map(|id| id as i32),
+                Err(_) => None,
+            },
             (None, None) => None,
         };
         let id = id.ok_or_else(missing)?;

@@ -66,12 +66,8 @@ pub async fn update_user(
             ));
         }
     }
-    let role = body
-        .role
-        .as_deref()
-        .filter(|r| !r.is_empty())
-        .map(parse_role)
-        .transpose()?;
+    // Only an absent or null role keeps the role; `""` is not one of the four.
+    let role = body.role.as_deref().map(parse_role).transpose()?;
     if role.is_some_and(|r| r != membership.role) && caller.role() != Some(Role::Owner) {
         return Err(ApiError::Forbidden(ROLE_CHANGE_DENIED.into()));
     }

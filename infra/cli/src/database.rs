@@ -81,6 +81,8 @@ pub struct InitReport {
     pub instances_added: usize,
     /// `Some((organization id, slug))` when the default organization was created now.
     pub default_organization_created: Option<(i32, String)>,
+    /// Auto-join organizations whose id was recorded now.
+    pub auto_join_recorded: Vec<String>,
 }
 
 impl InitReport {
@@ -115,6 +117,14 @@ impl InitReport {
                 "Added {} plugin instance(s) to existing projects.",
                 self.instances_added
             ),
+            if self.auto_join_recorded.is_empty() {
+                "Auto-join organizations already recorded.".into()
+            } else {
+                format!(
+                    "Recorded the auto-join organization(s) {}.",
+                    self.auto_join_recorded.join(", ")
+                )
+            },
         ]
     }
 }
@@ -141,7 +151,6 @@ pub async fn init(store: &Store) -> anyhow::Result<InitReport> {
         None
     } else {
         let new = NewOrganization {
-            id: None,
             name: NameStr::parse(name).expect("the default organization's name is valid"),
             description: Some(description.into()),
             default: true,
@@ -171,7 +180,17 @@ pub async fn init(store: &Store) -> anyhow::Result<InitReport> {
         dispatch_shared::domain::plugins::backfill::add_missing_instances(store, &installed)
             .await
             .map_err(|e| anyhow::anyhow!("adding plugin instances to existing projects: {e}"))?;
+    // New users join these organizations by the ids recorded here, never by slug alone.
+    let auto_join = dispatch_shared::config::AutoJoin::parse(
+        std::env::var("DISPATCH_AUTO_JOIN_ORGANIZATIONS")
+            .ok()
+            .as_deref(),
+    )?;
+    let auto_join_recorded = dispatch_shared::domain::auto_join::record(store, &auto_join)
+        .await
+        .map_err(|e| anyhow::anyhow!("recording the auto-join organizations: {e}"))?;
     Ok(InitReport {
+        auto_join_recorded,
         table_created: outcome == TableOutcome::Created,
         schema_recorded,
         plugins,

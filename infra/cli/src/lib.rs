@@ -3,6 +3,7 @@
 //! and to the local stack through `AWS_ENDPOINT_URL_*`.
 
 pub mod database;
+pub mod organization;
 pub mod plugins;
 pub mod server;
 pub mod user;
@@ -23,6 +24,9 @@ pub enum Command {
     /// Create and migrate the table.
     #[command(subcommand)]
     Database(database::DatabaseCommand),
+    /// Operator decisions about organizations (the default organization).
+    #[command(subcommand)]
+    Organization(organization::OrganizationCommand),
     /// Manage the plugin catalogue.
     #[command(subcommand)]
     Plugins(plugins::PluginsCommand),
@@ -39,6 +43,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     dispatch_shared::telemetry::init();
     match cli.command {
         Command::Database(command) => database::run(command).await,
+        Command::Organization(command) => organization::run(command).await,
         Command::Plugins(command) => plugins::run(command).await,
         Command::Server(command) => server::run(command).await,
         Command::User(command) => user::run(command).await,

@@ -13,13 +13,11 @@
 //! target gains in the milliseconds between the decision and the write (the user index is
 //! eventually consistent) is not seen; gaining one takes an Owner of that organization.
 
-use aws_sdk_dynamodb::types::AttributeValue;
-
 use crate::error::ApiError;
 use crate::model::{Membership, Role, User};
 use crate::permissions::FORBIDDEN;
 use crate::store::keys;
-use crate::store::{Expression, Store, StoreError, Transaction, from_attributes};
+use crate::store::{Store, StoreError, Transaction, from_attributes};
 
 /// The label of the checks that keep the decision in the write.
 pub const AUTHORITY_LABEL: &str = "authority";
@@ -84,9 +82,7 @@ impl Authority {
             for slug in organizations {
                 tx.check(
                     keys::membership(slug, *caller_id),
-                    Expression::new("#role = :owner")
-                        .name("#role", "role")
-                        .value(":owner", AttributeValue::S(Role::Owner.as_str().into())),
+                    super::roles::is_owner(),
                     AUTHORITY_LABEL,
                 )?;
             }

@@ -1,20 +1,35 @@
 //! Changing an organization (`PUT /organizations/{id}`): only the fields sent, name and slug
-//! never; one versioned write, retried on a race. Making it the default takes the flag from the
-//! previous default in the same transaction (Q-O3: exactly one default organization).
+//! never; one versioned write, retried on a race.
+//!
+//! The default flag is not among the fields a client changes: the default organization is
+//! where every registrant lands, so only the operator moves it ([`make_default`], behind
+//! `dispatch organization set-default`). Moving it takes the flag from the previous default in
+//! the same transaction (Q-O3: exactly one default organization).
 
 use crate::error::ApiError;
-use crate::loc;
 use crate::model::Organization;
 use crate::store::{Store, Transaction, keys, retry_on_version_conflict};
 use crate::time::Timestamp;
 
 use super::organizations::{organization_item, take_default_flag};
 
+/// The 403 for a request that would move the default flag.
+pub const DEFAULT_IS_THE_OPERATORS: &str =
+    "Only the operator chooses the default organization (`dispatch organization set-default`).";
+
+/// Refuses (403) a client's `default` that differs from the organization's flag: sending the
+/// current value back is fine (Dispatch's UI sends the whole organization).
+pub fn refuse_default_change(sent: Option<bool>, current: bool) -> Result<(), ApiError> {
+    match sent {
+        Some(flag) if flag != current => Err(ApiError::Forbidden(DEFAULT_IS_THE_OPERATORS.into())),
+        _ => Ok(()),
+    }
+}
+
 /// The fields a client sent (`None`: not sent; `Some(None)`: sent as null).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct OrganizationChanges {
     pub description: Option<Option<String>>,
-    pub default: Option<bool>,
     pub banner_enabled: Option<bool>,
     pub banner_color: Option<String>,
     pub banner_text: Option<Option<String>>,
@@ -27,20 +42,8 @@ pub async fn update(
     changes: &OrganizationChanges,
 ) -> Result<Organization, ApiError> {
     retry_on_version_conflict(|| async {
-        let mut org: Organization = match store.get_attributes(&keys::organization(slug)).await? {
-            Some(item) => super::organizations::visible(item)?,
-            None => None,
-        }
-        .ok_or_else(|| ApiError::NotFound("An organization with this id does not exist.".into()))?;
+        let mut org = visible_organization(store, slug).await?;
         let expected = org.version;
-        let becomes_default = changes.default == Some(true) && !org.default;
-        if changes.default == Some(false) && org.default {
-            return Err(ApiError::validation(
-                "There must be a default organization: make another organization the default instead.",
-                loc!["body", "default"],
-                "value_error",
-            ));
-        }
         if let Some(description) = &changes.description {
             org.description = description.clone();
         }
@@ -54,16 +57,41 @@ pub async fn update(
         if let Some(text) = &changes.banner_text {
             org.banner_text = text.clone();
         }
-        org.default = org.default || becomes_default;
         org.version += 1;
         org.updated_at = Timestamp::now();
         let mut tx = Transaction::new();
         tx.put_versioned(organization_item(&org)?, expected)?;
-        if becomes_default {
-            take_default_flag(store, &mut tx, &org.slug).await?;
-        }
         store.transact(tx).await?;
         Ok(org)
     })
     .await
+}
+
+/// Makes `slug` the installation's default organization (the operator's command); the
+/// previous default loses the flag in the same transaction. Already the default: no change.
+pub async fn make_default(store: &Store, slug: &str) -> Result<Organization, ApiError> {
+    retry_on_version_conflict(|| async {
+        let mut org = visible_organization(store, slug).await?;
+        if org.default {
+            return Ok(org);
+        }
+        let expected = org.version;
+        org.default = true;
+        org.version += 1;
+        org.updated_at = Timestamp::now();
+        let mut tx = Transaction::new();
+        tx.put_versioned(organization_item(&org)?, expected)?;
+        take_default_flag(store, &mut tx, &org.slug).await?;
+        store.transact(tx).await?;
+        Ok(org)
+    })
+    .await
+}
+
+async fn visible_organization(store: &Store, slug: &str) -> Result<Organization, ApiError> {
+    match store.get_attributes(&keys::organization(slug)).await? {
+        Some(item) => super::organizations::visible(item)?,
+        None => None,
+    }
+    .ok_or_else(|| ApiError::NotFound("An organization with this id does not exist.".into()))
 }

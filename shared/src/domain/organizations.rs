@@ -6,7 +6,7 @@ use aws_sdk_dynamodb::types::AttributeValue;
 
 use crate::error::{ApiError, OnCondition};
 use crate::loc;
-use crate::model::{NameStr, Organization, OrganizationSlug, PrimaryKey, Project, slugify};
+use crate::model::{NameStr, Organization, OrganizationSlug, Project, slugify};
 use crate::store::keys::{self, collection, sort_value};
 use crate::store::{Expression, IdKind, Item, Store, StoreError, Transaction};
 use crate::time::Timestamp;
@@ -16,10 +16,10 @@ pub const DEFAULT_ORGANIZATION: (&str, &str) = ("default", "Default Dispatch org
 /// Name and description of every organization's first project (Dispatch's values).
 pub const DEFAULT_PROJECT: (&str, &str) = ("default", "Default Dispatch project.");
 
-/// What a new organization is made of (Dispatch's `OrganizationCreate`).
+/// What a new organization is made of (Dispatch's `OrganizationCreate`). A client's `id` is
+/// not part of it: ids are always allocated, so nobody can squat the next one.
 #[derive(Debug, Clone)]
 pub struct NewOrganization {
-    pub id: Option<PrimaryKey>,
     pub name: NameStr,
     pub description: Option<String>,
     pub default: bool,
@@ -85,10 +85,7 @@ pub async fn create(
 ) -> Result<Organization, ApiError> {
     let slug = OrganizationSlug::parse(&slugify(new.name.as_str()))
         .map_err(|invalid| invalid.at(loc!["body", "name"]))?;
-    let org_id = match new.id {
-        Some(id) => id.get(),
-        None => store.next_id(IdKind::Organization).await?,
-    };
+    let org_id = store.next_id(IdKind::Organization).await?;
     let project_id = store.next_id(IdKind::Project).await?;
     let plugins = super::plugins::catalogue::installed(store).await?;
     let now = Timestamp::now();

@@ -92,10 +92,8 @@ pub async fn create(
     use crate::store::{Expression, Transaction};
 
     let now = crate::time::Timestamp::now();
-    let given_id = project.id > 0;
-    if !given_id {
-        project.id = store.next_id(crate::store::IdKind::Project).await?;
-    }
+    // Always allocated: a client's `id` never decides it (nobody can squat the next one).
+    project.id = store.next_id(crate::store::IdKind::Project).await?;
     project.organization_id = org.id;
     project.organization_slug = org.slug.clone();
     project.created_at = now;
@@ -164,8 +162,8 @@ pub async fn stable_priority(
         }))
 }
 
-/// Applies a PUT body to a project: every sent field that is a column, type-checked (422 naming
-/// the field), `name` renamed under its uniqueness guard, `stable_priority_id` only to one of the
+/// Applies a PUT body to a project: every sent field that is a column, type-checked and its text
+/// bounded as on creation (422 naming the field), `name` renamed under its uniqueness guard, `stable_priority_id` only to one of the
 /// project's own priorities. One versioned transaction, retried on a race.
 pub async fn update(
     store: &Store,
@@ -207,18 +205,13 @@ pub async fn update(
                 ));
             }
             value[*field] = match sent {
-                Value::String(text) => Value::String(text.trim().to_owned()),
+                Value::String(text) => Value::String(
+                    crate::model::project::parse_text(field, text)
+                        .unwrap_or_else(|| Ok(text.trim().to_owned()))
+                        .map_err(|i| i.at(loc!["body", *field]))?,
+                ),
                 other => other.clone(),
             };
-        }
-        if let Some(Value::String(name)) = body.get("name") {
-            let name =
-                crate::model::NameStr::parse(name).map_err(|i| i.at(loc!["body", "name"]))?;
-            value["name"] = Value::String(name.as_str().to_owned());
-        }
-        if let Some(Value::String(email)) = body.get("owner_email") {
-            crate::model::EmailAddress::parse(email)
-                .map_err(|i| i.at(loc!["body", "owner_email"]))?;
         }
         for field in ["stable_priority_id", "snooze_extension_oncall_service_id"] {
             match body.get(field) {

@@ -13,6 +13,9 @@ use crate::store::keys::{self, collection, sort_value};
 use crate::store::{Expression, IdKind, Item, Store, StoreError, Transaction};
 use crate::time::Timestamp;
 
+pub use super::auto_join::organizations as auto_join_organizations;
+pub use super::roles::set_role;
+
 const EMAIL_TAKEN: &str = "email";
 
 /// How credentials are stored: as the guard that makes the email unique.
@@ -239,72 +242,6 @@ pub async fn organization(store: &Store, slug: &str) -> Result<Option<Organizati
         .map(super::organizations::visible)
         .transpose()?
         .flatten())
-}
-
-/// The organizations (with role Member) a self-registered or auto-provisioned user joins, per
-/// the `DISPATCH_AUTO_JOIN_ORGANIZATIONS` setting; organizations that do not exist are skipped.
-pub async fn auto_join_organizations(
-    state: &crate::state::AppState,
-    url_slug: &str,
-) -> Result<Vec<(Organization, Role)>, ApiError> {
-    let slugs = state.config().auto_join.slugs(url_slug);
-    let keys: Vec<_> = slugs.iter().map(|s| keys::organization(s)).collect();
-    let found = state.store().batch_get(&keys).await?;
-    let mut organizations = Vec::new();
-    for (slug, item) in slugs.iter().zip(found) {
-        match item
-            .map(super::organizations::visible)
-            .transpose()?
-            .flatten()
-        {
-            Some(org) => organizations.push((org, Role::Member)),
-            None => tracing::warn!(
-                slug = *slug,
-                "auto-join organization does not exist; skipped"
-            ),
-        }
-    }
-    Ok(organizations)
-}
-
-/// Gives `user` the role `role` in `org`, creating the membership (with a link to the default
-/// project) when there is none (Q-U6). Versioned; retried on a concurrent change.
-pub async fn set_role(
-    store: &Store,
-    org: &Organization,
-    user: &User,
-    role: Role,
-) -> Result<(), ApiError> {
-    crate::store::retry_on_version_conflict(|| async {
-        let key = keys::membership(&org.slug, user.id);
-        let now = Timestamp::now();
-        let mut tx = Transaction::new();
-        match store.get::<Membership>(&key).await? {
-            Some(mut membership) => {
-                if membership.role == role {
-                    return Ok(());
-                }
-                let expected = membership.version;
-                membership.role = role;
-                membership.version += 1;
-                membership.updated_at = now;
-                tx.put_versioned(membership_item(&membership)?, expected)?;
-            }
-            None => add_membership(&mut tx, org, user, role, now)?,
-        }
-        store
-            .transact(tx)
-            .await
-            // A concurrent request added the membership first: read it again.
-            .map_err(|e| match e {
-                StoreError::ConditionFailed { label } if label == "membership" => {
-                    StoreError::VersionConflict
-                }
-                other => other,
-            })?;
-        Ok::<_, ApiError>(())
-    })
-    .await
 }
 
 /// Applies `change` to the stored user and writes it back under a version check, re-reading

@@ -9,6 +9,7 @@ use serde_json::Value;
 
 use crate::error::{ApiError, ErrorDetail};
 use crate::loc;
+use crate::model::Invalid;
 
 /// A request body parsed as JSON into `T`; as a response, `T` serialised as JSON.
 #[derive(Debug, Clone, Copy, Default)]
@@ -88,6 +89,10 @@ pub fn parse_json_body<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError>
             location.push(Value::from(field));
             return ApiError::validation("Field required", location, "missing");
         }
+        // A value type's refusal carries pydantic's kind (`string_too_long`, …).
+        if let Some((msg, kind)) = Invalid::from_de_message(&message) {
+            return ApiError::Validation(vec![ErrorDetail::new(msg, location, kind)]);
+        }
         ApiError::Validation(vec![ErrorDetail::new(message, location, "value_error")])
     })
 }
@@ -150,6 +155,27 @@ mod tests {
             ("missing", "Field required")
         );
         assert_eq!(d.loc, loc!["body", "email"]);
+    }
+
+    #[test]
+    fn a_value_types_refusal_keeps_its_kind() {
+        #[derive(Debug, Deserialize)]
+        #[allow(dead_code)]
+        struct Named {
+            name: crate::model::NameStr,
+        }
+        let refused: Result<Named, ApiError> = parse_json_body(b"{\"name\":\"ab\"}");
+        let Err(ApiError::Validation(details)) = refused else {
+            panic!("expected a 422, got {refused:?}");
+        };
+        assert_eq!(
+            (details[0].msg.as_str(), details[0].kind.as_str()),
+            (
+                "String should have at least 3 characters",
+                "string_too_short"
+            )
+        );
+        assert_eq!(details[0].loc, loc!["body", "name"]);
     }
 
     #[test]

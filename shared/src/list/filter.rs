@@ -2,11 +2,22 @@
 //! leaves `{"model"?, "field", "op"?, "value"?}`, `{"and": […]}`, `{"or": […]}`, `{"not": [one]}`,
 //! and lists (implicit AND); seventeen operators. Values are coerced to the field's type (the UI
 //! sends `"true"` for booleans). Every mistake is a 422 that names it (Dispatch answers 500).
+//!
+//! The work per item is bounded: at most [`MAX_CONDITIONS`] comparisons (each value of an `in`
+//! list counts), string values and patterns of at most [`MAX_VALUE_CHARS`] characters, and
+//! `like`/`ilike` in linear time ([`super::like`]), over fields that are themselves bounded
+//! (`crate::model::text`).
 
 use serde_json::Value;
 
+use super::like::like;
 use crate::error::ApiError;
 use crate::loc;
+
+/// Most comparisons one filter makes per item.
+pub const MAX_CONDITIONS: usize = 50;
+/// Longest string value or pattern in a filter (the longest name is 250 characters).
+pub const MAX_VALUE_CHARS: usize = 255;
 
 /// The type of a filterable field, for coercion.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -92,11 +103,25 @@ fn bad(message: impl Into<String>) -> ApiError {
 
 /// Parses a filter spec against the models of a list.
 pub fn parse(spec: &Value, schema: &Schema) -> Result<Filter, ApiError> {
+    let filter = parse_spec(spec, schema)?;
+    if filter.conditions() > MAX_CONDITIONS {
+        return Err(ApiError::validation(
+            format!(
+                "A filter should have at most {MAX_CONDITIONS} conditions (each value of an `in` list counts)"
+            ),
+            loc!["query", "filter"],
+            "too_long",
+        ));
+    }
+    Ok(filter)
+}
+
+fn parse_spec(spec: &Value, schema: &Schema) -> Result<Filter, ApiError> {
     match spec {
         Value::Array(items) => Ok(Filter::All(
             items
                 .iter()
-                .map(|i| parse(i, schema))
+                .map(|i| parse_spec(i, schema))
                 .collect::<Result<_, _>>()?,
         )),
         Value::Object(map) => {
@@ -112,7 +137,7 @@ pub fn parse(spec: &Value, schema: &Schema) -> Result<Filter, ApiError> {
                     }
                     let parsed: Vec<Filter> = arguments
                         .iter()
-                        .map(|a| parse(a, schema))
+                        .map(|a| parse_spec(a, schema))
                         .collect::<Result<_, _>>()?;
                     return Ok(match combine {
                         0 => Filter::All(parsed),
@@ -173,8 +198,8 @@ fn leaf(map: &serde_json::Map<String, Value>, schema: &Schema) -> Result<Filter,
             None => return Err(bad("`value` must be provided.")),
         },
         Op::Like | Op::Ilike | Op::NotIlike => match map.get("value") {
-            Some(Value::String(pattern)) => Value::String(pattern.clone()),
-            Some(other) => Value::String(other.to_string()),
+            Some(Value::String(pattern)) => bounded(pattern.clone())?,
+            Some(other) => bounded(other.to_string())?,
             None => return Err(bad("`value` must be provided.")),
         },
         _ => coerce(
@@ -193,14 +218,25 @@ fn leaf(map: &serde_json::Map<String, Value>, schema: &Schema) -> Result<Filter,
     })
 }
 
+/// A string value or pattern, refused over [`MAX_VALUE_CHARS`] characters.
+fn bounded(text: String) -> Result<Value, ApiError> {
+    if text.chars().nth(MAX_VALUE_CHARS).is_some() {
+        return Err(ApiError::validation(
+            format!("Filter values should have at most {MAX_VALUE_CHARS} characters"),
+            loc!["query", "filter"],
+            "string_too_long",
+        ));
+    }
+    Ok(Value::String(text))
+}
+
 /// Coerces a filter value to the field's type (`"true"` → `true`, `"3"` → `3`).
 fn coerce(value: &Value, kind: FieldType, field: &str) -> Result<Value, ApiError> {
     let refused = || bad(format!("Value `{value}` does not fit field `{field}`."));
     Ok(match (kind, value) {
         (_, Value::Null) => Value::Null,
-        (FieldType::Bool, Value::Bool(_))
-        | (FieldType::Int, Value::Number(_))
-        | (FieldType::Str, Value::String(_)) => value.clone(),
+        (FieldType::Bool, Value::Bool(_)) | (FieldType::Int, Value::Number(_)) => value.clone(),
+        (FieldType::Str, Value::String(s)) => bounded(s.clone())?,
         (FieldType::Bool, Value::String(s)) => match s.trim().to_ascii_lowercase().as_str() {
             "true" | "t" | "1" | "yes" => Value::Bool(true),
             "false" | "f" | "0" | "no" => Value::Bool(false),
@@ -217,31 +253,6 @@ fn coerce(value: &Value, kind: FieldType, field: &str) -> Result<Value, ApiError
     })
 }
 
-/// SQL `LIKE`: `%` matches any run, `_` one character.
-fn like(text: &str, pattern: &str) -> bool {
-    let text: Vec<char> = text.chars().collect();
-    let pattern: Vec<char> = pattern.chars().collect();
-    let (mut t, mut p) = (0, 0);
-    let (mut star, mut mark) = (None, 0);
-    while t < text.len() {
-        if p < pattern.len() && (pattern[p] == '_' || pattern[p] == text[t]) {
-            t += 1;
-            p += 1;
-        } else if p < pattern.len() && pattern[p] == '%' {
-            star = Some(p);
-            mark = t;
-            p += 1;
-        } else if let Some(s) = star {
-            p = s + 1;
-            mark += 1;
-            t = mark;
-        } else {
-            return false;
-        }
-    }
-    pattern[p..].iter().all(|c| *c == '%')
-}
-
 fn compare(left: &Value, right: &Value) -> Option<std::cmp::Ordering> {
     match (left, right) {
         (Value::Number(a), Value::Number(b)) => a.as_f64()?.partial_cmp(&b.as_f64()?),
@@ -252,6 +263,17 @@ fn compare(left: &Value, right: &Value) -> Option<std::cmp::Ordering> {
 }
 
 impl Filter {
+    /// How many comparisons the filter makes per item.
+    fn conditions(&self) -> usize {
+        match self {
+            Filter::All(filters) | Filter::Any(filters) => {
+                filters.iter().map(Filter::conditions).sum()
+            }
+            Filter::Not(filter) => filter.conditions(),
+            Filter::Leaf { value, .. } => value.as_array().map_or(1, Vec::len).max(1),
+        }
+    }
+
     /// Whether an item's JSON view matches.
     pub fn matches(&self, item: &Value) -> bool {
         match self {
@@ -433,5 +455,14 @@ mod tests {
         assert!(message(json!({"model":"Case","field":"id","value":1})).contains("Model `Case`"));
         assert!(message(json!("text")).contains("should be a dictionary"));
         assert!(message(json!({"field":"enabled","value":"perhaps"})).contains("does not fit"));
+        let pattern = "%a".repeat(128);
+        assert!(
+            message(json!({"model":"Plugin","field":"slug","op":"like","value":pattern}))
+                .contains("at most 255 characters")
+        );
+        let many: Vec<Value> = (0..=MAX_CONDITIONS).map(|id| json!(id)).collect();
+        assert!(
+            message(json!({"field":"id","op":"in","value":many})).contains("at most 50 conditions")
+        );
     }
 }

@@ -21,6 +21,7 @@
 
 pub mod cursor;
 pub mod filter;
+mod like;
 pub mod params;
 pub mod search;
 mod walk;

@@ -12,6 +12,9 @@ pub const DEFAULT_ITEMS_PER_PAGE: i64 = 5;
 /// through `next`.
 pub const MAX_ITEMS_PER_PAGE: usize = 500;
 
+/// Longest search `q`: a search costs each examined item a pass per term.
+pub const MAX_Q_CHARS: usize = 255;
+
 /// One sort key: a field (possibly `Model.field`) and its direction.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SortKey {
@@ -95,6 +98,13 @@ impl ListParams {
             match key.as_ref() {
                 "page" => collect(int_param("page", &value).map(|v| page = v)),
                 "itemsPerPage" => collect(int_param("itemsPerPage", &value).map(|v| items = v)),
+                "q" if value.chars().nth(MAX_Q_CHARS).is_some() => {
+                    collect(Err(ApiError::validation(
+                        format!("String should have at most {MAX_Q_CHARS} characters"),
+                        loc!["query", "q"],
+                        "string_too_long",
+                    )))
+                }
                 "q" => q = Some(value.into_owned()).filter(|v| !v.trim().is_empty()),
                 "filter" if !value.trim().is_empty() => collect(
                     serde_json::from_str::<Value>(&value)
@@ -229,6 +239,7 @@ mod tests {
             ("itemsPerPage=-2", "itemsPerPage"),
             ("filter={not json", "filter"),
             ("descending[]=maybe", "descending[]"),
+            (&format!("q={}", "a".repeat(MAX_Q_CHARS + 1)), "q"),
         ] {
             match ListParams::parse(Some(query)) {
                 Err(ApiError::Validation(details)) => assert_eq!(details[0].loc[1], loc, "{query}"),

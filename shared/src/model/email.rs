@@ -1,6 +1,7 @@
 //! Email addresses, validated and normalised as Dispatch's `EmailStr` (email-validator without
 //! a deliverability check): surrounding whitespace stripped, the domain lower-cased, the local
-//! part kept as typed. Emails are immutable: they key the uniqueness guard.
+//! part kept as typed; control and invisible format characters refused in both parts. At most
+//! 254 bytes: emails are immutable and key the uniqueness guard.
 
 use serde::{Deserialize, Deserializer, Serialize};
 
@@ -42,7 +43,7 @@ impl EmailAddress {
         }
         let bad_local = local.chars().find(|c| {
             c.is_whitespace()
-                || c.is_control()
+                || super::text::refused_in_line(*c)
                 || matches!(
                     c,
                     '@' | '"' | '(' | ')' | ',' | ':' | ';' | '<' | '>' | '[' | '\\' | ']'
@@ -107,7 +108,7 @@ impl std::fmt::Display for EmailAddress {
 impl<'de> Deserialize<'de> for EmailAddress {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let raw = String::deserialize(deserializer)?;
-        EmailAddress::parse(&raw).map_err(serde::de::Error::custom)
+        EmailAddress::parse(&raw).map_err(Invalid::into_de_error)
     }
 }
 
@@ -134,5 +135,7 @@ mod tests {
         assert!(msg("a@example.test").contains("special-use"));
         assert!(msg("a b@example.com").contains("invalid characters before the @-sign"));
         assert!(msg("@example.com").contains("something before"));
+        assert!(msg("a\u{200B}b@example.com").contains("invalid characters before the @-sign"));
+        assert!(msg("a\0b@example.com").contains("invalid characters before the @-sign"));
     }
 }

@@ -4,6 +4,7 @@ pub mod email;
 pub mod organization;
 pub mod plugin;
 pub mod project;
+pub mod text;
 pub mod types;
 pub mod user;
 
@@ -11,5 +12,6 @@ pub use email::EmailAddress;
 pub use organization::{Organization, OrganizationSlug, slugify};
 pub use plugin::{Plugin, PluginEvent, PluginInstance};
 pub use project::Project;
-pub use types::{Invalid, NameStr, PrimaryKey};
+pub use text::{BannerText, Description, DisplayName, NameStr, ShortText};
+pub use types::{Invalid, PrimaryKey};
 pub use user::{Credentials, Membership, ProjectLink, Role, User, UserSettings};

@@ -8,7 +8,11 @@ use crate::time::Timestamp;
 /// Path segments under `/api/v1` that can never be organization slugs.
 pub const RESERVED_SLUGS: &[&str] = &["organizations", "healthcheck", "docs"];
 
-/// An organization slug: at least 3 word characters (Dispatch's `OrganizationSlug`, whose
+/// The longest slug: like a name, it fits every key that holds it (`PROJECT#<slug>#<id>` in a
+/// 1,024-byte sort key). A name's slug can be longer than the name (`﷽` spells 30 letters).
+pub const SLUG_MAX: usize = super::text::NAME_MAX;
+
+/// An organization slug: 3 to 250 word characters (Dispatch's `OrganizationSlug`, whose
 /// pattern `^[\w]+(?:_[\w]+)*$` accepts exactly the strings of word characters), and not a
 /// fixed path segment. Slugs are immutable: they key the organization's items.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -18,10 +22,17 @@ pub struct OrganizationSlug(String);
 impl OrganizationSlug {
     /// Validates a slug.
     pub fn parse(raw: &str) -> Result<Self, Invalid> {
-        if raw.chars().count() < 3 {
+        let count = raw.chars().take(SLUG_MAX + 1).count();
+        if count < 3 {
             return Err(Invalid::new(
                 "String should have at least 3 characters",
                 "string_too_short",
+            ));
+        }
+        if count > SLUG_MAX {
+            return Err(Invalid::new(
+                format!("The organization slug should have at most {SLUG_MAX} characters"),
+                "string_too_long",
             ));
         }
         if !raw.chars().all(|c| c.is_alphanumeric() || c == '_') {
@@ -115,5 +126,13 @@ mod tests {
         assert!(OrganizationSlug::parse("ab").is_err());
         assert!(OrganizationSlug::parse("my-org").is_err());
         assert!(OrganizationSlug::parse("organizations").is_err());
+        assert!(OrganizationSlug::parse(&"a".repeat(SLUG_MAX)).is_ok());
+        assert_eq!(
+            OrganizationSlug::parse(&slugify(&"\u{FDFA}".repeat(10)))
+                .unwrap_err()
+                .kind,
+            "string_too_long"
+        );
+        assert!(OrganizationSlug::parse("zero\u{200B}width").is_err());
     }
 }

@@ -2,7 +2,28 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::text::{Description, DisplayName, NameStr, ShortText};
+use super::{EmailAddress, Invalid};
 use crate::time::Timestamp;
+
+/// Parses a value sent for the project's text field `field` with the type `POST` gives that
+/// field (`None`: not a text field), so that `PUT` bounds every field as creation does.
+pub fn parse_text(field: &str, raw: &str) -> Option<Result<String, Invalid>> {
+    Some(match field {
+        "name" => NameStr::parse(raw).map(NameStr::into_string),
+        "display_name" => DisplayName::parse(raw).map(DisplayName::into_string),
+        "description" | "report_incident_instructions" | "report_incident_description_hint" => {
+            Description::parse(raw).map(Description::into_string)
+        }
+        "color"
+        | "owner_conversation"
+        | "storage_folder_one"
+        | "storage_folder_two"
+        | "report_incident_title_hint" => ShortText::parse(raw).map(ShortText::into_string),
+        "owner_email" => EmailAddress::parse(raw).map(|email| email.as_str().to_owned()),
+        _ => return None,
+    })
+}
 
 /// A project as stored, with Dispatch's API field set (spec §4.3).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -1,9 +1,13 @@
 //! Value types shared by every entity, validated on construction (Dispatch's `models.py` field
-//! types, spec §1.6).
+//! types, spec §1.6). Names and other free text are in [`super::text`].
 
 use serde::{Deserialize, Deserializer, Serialize};
 
 use crate::error::{ApiError, ErrorDetail};
+
+/// Between the kind and the message of an [`Invalid`] carried by a serde error (a control
+/// character, so no message or kind contains it).
+const KIND_SEPARATOR: char = '\u{1F}';
 
 /// Why a value was refused: Dispatch's message and error type; the caller adds the location.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -18,6 +22,21 @@ impl Invalid {
             msg: msg.into(),
             kind,
         }
+    }
+
+    /// As a serde error, for `Deserialize` impls: serde's errors carry only text, so the kind
+    /// travels in front of the message and the JSON extractor splits it off again
+    /// ([`Invalid::from_de_message`]), answering with the kind pydantic would.
+    pub fn into_de_error<E: serde::de::Error>(self) -> E {
+        E::custom(format_args!("{}{KIND_SEPARATOR}{}", self.kind, self.msg))
+    }
+
+    /// The message and kind of a serde error made by [`Invalid::into_de_error`].
+    pub fn from_de_message(message: &str) -> Option<(&str, &str)> {
+        let (kind, msg) = message.split_once(KIND_SEPARATOR)?;
+        kind.chars()
+            .all(|c| c.is_ascii_lowercase() || c == '_')
+            .then_some((msg, kind))
     }
 
     /// A 422 for this value at `loc` (e.g. `loc!["body", "name"]`).
@@ -78,37 +97,7 @@ impl PrimaryKey {
 impl<'de> Deserialize<'de> for PrimaryKey {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let raw = i64::deserialize(deserializer)?;
-        PrimaryKey::new(raw).map_err(serde::de::Error::custom)
-    }
-}
-
-/// A name: whitespace-stripped, at least 3 characters (Dispatch's `NameStr`).
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
-#[serde(transparent)]
-pub struct NameStr(String);
-
-impl NameStr {
-    /// Strips and validates a name.
-    pub fn parse(raw: &str) -> Result<Self, Invalid> {
-        let name = raw.trim();
-        if name.chars().count() < 3 {
-            return Err(Invalid::new(
-                "String should have at least 3 characters",
-                "string_too_short",
-            ));
-        }
-        Ok(Self(name.to_owned()))
-    }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl<'de> Deserialize<'de> for NameStr {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let raw = String::deserialize(deserializer)?;
-        NameStr::parse(&raw).map_err(serde::de::Error::custom)
+        PrimaryKey::new(raw).map_err(Invalid::into_de_error)
     }
 }
 
@@ -121,14 +110,5 @@ mod tests {
         assert!(PrimaryKey::new(0).is_err());
         assert!(PrimaryKey::new(2_147_483_647).is_err());
         assert_eq!(PrimaryKey::new(2_147_483_646).unwrap().get(), 2_147_483_646);
-    }
-
-    #[test]
-    fn names_are_stripped_and_need_three_characters() {
-        assert_eq!(NameStr::parse("  abc ").unwrap().as_str(), "abc");
-        assert_eq!(
-            NameStr::parse(" ab  ").unwrap_err().kind,
-            "string_too_short"
-        );
     }
 }

@@ -75,6 +75,11 @@ pub struct User {
     pub experimental_features: bool,
     #[serde(default)]
     pub settings: UserSettings,
+    /// For a user auto-provisioned from a valid token whose `sub` named no user: that `sub`.
+    /// A user found by email authenticates a token only when the token's `sub` is their id or
+    /// this subject, so a token of a deleted account never becomes a later owner of its email.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub provisioning_subject: Option<String>,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
     pub version: u64,

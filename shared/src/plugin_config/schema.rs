@@ -1,13 +1,17 @@
 //! A plugin's configuration schema: validation (422s in Dispatch's shape, one entry per
 //! failing field), normalisation, and the secret fields (`"format": "password"`, pydantic's
-//! `SecretStr`) that are masked on the way out and kept when the mask is written back (Q-PL2).
+//! `SecretStr`) that are masked on the way out and kept when the mask is written back (Q-PL2),
+//! unless an address of the configuration changes at the same time (see [`super::fields`]).
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::LazyLock;
 
-use jsonschema::error::{TypeKind, ValidationErrorKind};
+use jsonschema::error::ValidationErrorKind;
 use serde_json::{Map, Value};
 
+use super::fields::SchemaFields;
+use super::messages::{describe, detail};
 use crate::error::{ApiError, ErrorDetail};
 
 /// What a secret field reads as (pydantic's rendering of a `SecretStr`).
@@ -16,18 +20,26 @@ pub const MASK: &str = "**********";
 /// The schema of one plugin's configuration.
 pub struct ConfigurationSchema<'a> {
     schema: &'a Value,
+    fields: Cow<'a, SchemaFields<'a>>,
     /// Compiled once per process for the shipped catalogue's schemas.
     validator: Option<&'static jsonschema::Validator>,
 }
 
-/// The shipped catalogue's validators, by plugin slug, compiled on first use.
-static VALIDATORS: LazyLock<HashMap<&'static str, jsonschema::Validator>> = LazyLock::new(|| {
+/// A shipped schema, prepared once per process.
+struct Compiled {
+    validator: jsonschema::Validator,
+    fields: SchemaFields<'static>,
+}
+
+/// The shipped catalogue's schemas, by plugin slug, compiled on first use.
+static COMPILED: LazyLock<HashMap<&'static str, Compiled>> = LazyLock::new(|| {
     crate::catalogue::plugins()
         .iter()
         .filter_map(|plugin| {
             let schema = plugin.configuration_schema.as_ref()?;
             let validator = validator_for(schema).ok()?;
-            Some((plugin.slug.as_str(), validator))
+            let fields = SchemaFields::of(schema);
+            Some((plugin.slug.as_str(), Compiled { validator, fields }))
         })
         .collect()
 });
@@ -43,16 +55,23 @@ impl<'a> ConfigurationSchema<'a> {
     pub fn new(schema: &'a Value) -> Self {
         Self {
             schema,
+            fields: Cow::Owned(SchemaFields::of(schema)),
             validator: None,
         }
     }
 
     /// The configuration schema of a shipped plugin, if it has one.
     pub fn of_plugin(slug: &str) -> Option<ConfigurationSchema<'static>> {
-        let plugin = crate::catalogue::find(slug)?;
-        Some(ConfigurationSchema {
-            schema: plugin.configuration_schema.as_ref()?,
-            validator: VALIDATORS.get(slug),
+        let schema = crate::catalogue::find(slug)?
+            .configuration_schema
+            .as_ref()?;
+        Some(match COMPILED.get(slug) {
+            Some(compiled) => ConfigurationSchema {
+                schema,
+                fields: Cow::Borrowed(&compiled.fields),
+                validator: Some(&compiled.validator),
+            },
+            None => ConfigurationSchema::new(schema),
         })
     }
 
@@ -62,12 +81,7 @@ impl<'a> ConfigurationSchema<'a> {
 
     /// The top-level fields that hold secrets.
     pub fn secret_fields(&self) -> Vec<&'a str> {
-        self.properties()
-            .into_iter()
-            .flatten()
-            .filter(|(_, field)| is_secret(field))
-            .map(|(name, _)| name.as_str())
-            .collect()
+        self.fields.secrets.clone()
     }
 
     /// Validates `sent` (with masked secrets replaced by their `stored` values) and returns the
@@ -82,16 +96,23 @@ impl<'a> ConfigurationSchema<'a> {
             )]));
         };
         let mut candidate = sent.clone();
+        let mut kept = Vec::new();
         for secret in self.secret_fields() {
             if candidate.get(secret).and_then(Value::as_str) == Some(MASK) {
                 // The client sent back what it was shown: keep the stored secret, if any.
                 match stored.and_then(|s| s.get(secret)) {
-                    Some(value) => candidate.insert(secret.to_owned(), value.clone()),
+                    Some(value) => {
+                        if !value.is_null() {
+                            kept.push(secret);
+                        }
+                        candidate.insert(secret.to_owned(), value.clone())
+                    }
                     None => candidate.remove(secret),
                 };
             }
         }
         let candidate = Value::Object(candidate);
+        let accepted = self.normalise(&candidate);
         let compiled;
         let validator = match self.validator {
             Some(validator) => validator,
@@ -116,12 +137,16 @@ impl<'a> ConfigurationSchema<'a> {
                 detail(&msg, &path, kind)
             })
             .collect();
+        if let Some(stored) = stored.filter(|_| !kept.is_empty()) {
+            let before = self.normalise(stored);
+            errors.extend(self.fields.redirected(&kept, &before, &accepted));
+        }
         if !errors.is_empty() {
             errors.sort_by_key(|e| serde_json::to_string(&e.loc).unwrap_or_default());
             errors.dedup_by(|a, b| a.loc == b.loc);
             return Err(ApiError::Validation(errors));
         }
-        Ok(self.normalise(&candidate))
+        Ok(accepted)
     }
 
     /// The stored configuration as clients see it: secrets replaced by [`MASK`].
@@ -146,89 +171,6 @@ impl<'a> ConfigurationSchema<'a> {
         }
         Value::Object(out)
     }
-}
-
-/// A field is secret when it (or one branch of its `anyOf`, for an optional secret) is a
-/// password-formatted string.
-fn is_secret(field: &Value) -> bool {
-    let password =
-        |schema: &Value| schema.get("format").and_then(Value::as_str) == Some("password");
-    password(field)
-        || field
-            .get("anyOf")
-            .and_then(Value::as_array)
-            .is_some_and(|branches| branches.iter().any(password))
-}
-
-fn detail(msg: &str, path: &[&str], kind: &str) -> ErrorDetail {
-    let mut loc = vec![
-        Value::String("body".into()),
-        Value::String("configuration".into()),
-    ];
-    loc.extend(path.iter().map(|segment| match segment.parse::<u64>() {
-        Ok(index) => Value::from(index),
-        Err(_) => Value::String((*segment).to_owned()),
-    }));
-    ErrorDetail::new(msg, loc, kind)
-}
-
-/// Pydantic's wording for the failures a configuration can have.
-fn describe(error: &jsonschema::ValidationError<'_>) -> (String, &'static str) {
-    match error.kind() {
-        ValidationErrorKind::Required { .. } => ("Field required".into(), "missing"),
-        ValidationErrorKind::Type { kind } => {
-            let name = match kind {
-                TypeKind::Single(t) => t.to_string(),
-                TypeKind::Multiple(_) => "value".into(),
-            };
-            match name.as_str() {
-                "string" => ("Input should be a valid string".into(), "string_type"),
-                "integer" => ("Input should be a valid integer".into(), "int_type"),
-                "number" => ("Input should be a valid number".into(), "float_type"),
-                "boolean" => ("Input should be a valid boolean".into(), "bool_type"),
-                "array" => ("Input should be a valid list".into(), "list_type"),
-                "object" => ("Input should be a valid dictionary".into(), "dict_type"),
-                _ => (format!("Input should be a valid {name}"), "type_error"),
-            }
-        }
-        ValidationErrorKind::AnyOf { .. } => ("Input is not a valid value".into(), "value_error"),
-        ValidationErrorKind::Enum { options } => {
-            (format!("Input should be one of {options}"), "enum")
-        }
-        ValidationErrorKind::Format { format } => match format.as_str() {
-            "uri" => ("Input should be a valid URL".into(), "url_parsing"),
-            "email" => ("value is not a valid email address".into(), "value_error"),
-            other => (format!("Input should be a valid {other}"), "value_error"),
-        },
-        ValidationErrorKind::MinLength { limit } => (
-            format!(
-                "String should have at least {limit} character{}",
-                plural(*limit)
-            ),
-            "string_too_short",
-        ),
-        ValidationErrorKind::MaxLength { limit } => (
-            format!(
-                "String should have at most {limit} character{}",
-                plural(*limit)
-            ),
-            "string_too_long",
-        ),
-        ValidationErrorKind::Maximum { limit } => (
-            format!("Input should be less than or equal to {limit}"),
-            "less_than_equal",
-        ),
-        ValidationErrorKind::Minimum { limit } => (
-            format!("Input should be greater than or equal to {limit}"),
-            "greater_than_equal",
-        ),
-        // Never `error.to_string()`: it quotes the value, which may be a secret.
-        _ => ("Input is not valid for this field".into(), "value_error"),
-    }
-}
-
-fn plural(n: u64) -> &'static str {
-    if n == 1 { "" } else { "s" }
 }
 
 #[cfg(test)]
@@ -310,5 +252,38 @@ mod tests {
             )
             .unwrap_err();
         assert_eq!(failures(error)[0].1, "missing");
+    }
+
+    #[test]
+    fn the_mask_is_refused_when_an_address_changes() {
+        let schema = ConfigurationSchema::of_plugin("pagerduty-oncall").unwrap();
+        let stored = json!({"api_key": "real", "from_email": "a@example.com",
+                            "pagerduty_api_url": "https://api.pagerduty.com"});
+        let moved = json!({"api_key": MASK, "from_email": "a@example.com",
+                           "pagerduty_api_url": "https://attacker.example"});
+        let error = schema.accept(&moved, Some(&stored)).unwrap_err();
+        assert_eq!(
+            failures(error),
+            [(
+                r#"["body","configuration","api_key"]"#.into(),
+                "value_error".into()
+            )]
+        );
+        // Leaving the address out moves it too: back to the default, away from a custom one.
+        let custom = json!({"api_key": "real", "from_email": "a@example.com",
+                            "pagerduty_api_url": "https://eu.pagerduty.com"});
+        let omitted = json!({"api_key": MASK, "from_email": "a@example.com"});
+        assert!(schema.accept(&omitted, Some(&custom)).is_err());
+        // The secret sent again may go anywhere; the mask with the address unchanged stays.
+        let resent = json!({"api_key": "new", "from_email": "a@example.com",
+                            "pagerduty_api_url": "https://attacker.example"});
+        assert_eq!(
+            schema.accept(&resent, Some(&stored)).unwrap()["api_key"],
+            "new"
+        );
+        assert_eq!(
+            schema.accept(&omitted, Some(&stored)).unwrap()["api_key"],
+            "real"
+        );
     }
 }

@@ -170,6 +170,11 @@ pub fn active_instance_guard(slug: &str, project_id: i32, plugin_type: &str) -> 
     )
 }
 
+/// The id of an auto-join organization, recorded by `database init`.
+pub fn auto_join_record(slug: &str) -> Key {
+    Key::new(format!("AUTOJOIN#{slug}"), "AUTOJOIN")
+}
+
 /// An MFA challenge, by its UUID.
 pub fn mfa_challenge(challenge_id: &str) -> Key {
     Key::new(format!("MFA#{challenge_id}"), "MFA")

@@ -34,6 +34,7 @@
 //! | Plugin event slug guard | `PLUGINEVENTSLUG#<slug>` | `PLUGINEVENTSLUG` | | | plugin event by slug; slug unique |
 //! | Plugin instance | `ORG#<slug>` | `INSTANCE#<id>` | `ORG#<slug>#PROJECT#<pid>#INSTANCES` / `<type>#<plugin slug>#<id>` | `ORG#<slug>#INSTANCES` / plugin slug | instance by id within its org; a project's instances (gsi1), with plugin type and slug copied in; instances by `Plugin.slug` (list1); the configuration sealed (AES-256-GCM, the item's key as associated data) |
 //! | Active instance guard | `ORG#<slug>` | `ACTIVE#<pid>#<type>` | | | the single enabled instance of a type in a project, enforced in the enabling transaction |
+//! | Auto-join record | `AUTOJOIN#<slug>` | `AUTOJOIN` | | | the id of an organization new users join, recorded by `database init`, so a deleted and re-created slug is not joined |
 //! | Pending org deletion | `PENDING_DELETIONS` | `ORG#<slug>` | | | organizations a `DELETE` hid and has not finished removing (the next create, delete or `database init` finishes them) |
 //! | MFA challenge | `MFA#<uuid>` | `MFA` | | | challenge by UUID |
 //! | Login throttle, account × IP | `THROTTLE#EMAIL#<email>` | `IP#<ip>#W<window>` | | | login slots left and failures of one account from one source in a 15-minute window ([`crate::auth::throttle`]; `ttl` cleans up) |

@@ -8,29 +8,31 @@ use dispatch_shared::domain::plugins::changes::{NewInstance, create};
 use dispatch_shared::domain::plugins::reads;
 use dispatch_shared::error::ApiError;
 use dispatch_shared::http::Json;
-use dispatch_shared::model::PrimaryKey;
+use dispatch_shared::model::{NameStr, PrimaryKey, ShortText};
 use dispatch_shared::{AppState, Caller};
 use serde::Deserialize;
 use serde_json::Value;
 
-/// The `PluginRead` a client sends (Dispatch requires all of its required fields).
+/// The `PluginRead` a client sends (Dispatch requires all of its required fields; their text is
+/// bounded like any other).
 #[derive(Debug, Deserialize)]
 #[allow(dead_code)] // Read for validation, as Dispatch's model does; only `id` is used.
 pub struct PluginReference {
     pub id: PrimaryKey,
-    pub title: String,
-    pub slug: String,
-    pub author: String,
-    pub author_url: String,
+    pub title: ShortText,
+    pub slug: ShortText,
+    pub author: ShortText,
+    pub author_url: ShortText,
     #[serde(rename = "type")]
-    pub plugin_type: String,
+    pub plugin_type: ShortText,
     pub multiple: bool,
 }
 
-/// The `ProjectRead` a client sends; Dispatch looks the project up by `name`.
+/// The `ProjectRead` a client sends; Dispatch looks the project up by `name` (a name, so that
+/// the lookup's key is bounded).
 #[derive(Debug, Deserialize)]
 pub struct ProjectReference {
-    pub name: String,
+    pub name: NameStr,
 }
 
 /// Dispatch's `PluginInstanceCreate`.
@@ -55,7 +57,7 @@ pub async fn create_instance(
         enabled: body.enabled.unwrap_or(false),
         configuration: body.configuration,
         plugin_id: body.plugin.id.get(),
-        project_name: body.project.name,
+        project_name: body.project.name.into_string(),
     };
     let instance = create(state.store(), key, slug, &new).await?;
     Ok(Json(

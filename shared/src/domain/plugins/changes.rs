@@ -15,6 +15,10 @@ use crate::store::transaction::VERSION_LABEL;
 use crate::store::{Expression, IdKind, Store, Transaction, retry_on_version_conflict};
 use crate::time::Timestamp;
 
+/// The largest configuration accepted, as JSON: sealed (base64), it keeps an instance item far
+/// below DynamoDB's 400 KB.
+pub const MAX_CONFIGURATION_BYTES: usize = 65_536;
+
 /// A new instance, as `PluginInstanceCreate` describes it.
 #[derive(Debug, Clone)]
 pub struct NewInstance {
@@ -46,8 +50,8 @@ fn truthy(value: &Value) -> bool {
     }
 }
 
-/// Validates `sent` for `plugin_slug` and seals it for the instance, keeping the secrets the
-/// client sent back masked (Q-PL2).
+/// Validates `sent` for `plugin_slug` (at most [`MAX_CONFIGURATION_BYTES`]) and seals it for
+/// the instance, keeping the secrets the client sent back masked (Q-PL2).
 fn sealed_configuration(
     key: &ConfigurationKey,
     slug: &str,
@@ -56,6 +60,14 @@ fn sealed_configuration(
     sent: &Value,
     stored: Option<&str>,
 ) -> Result<String, ApiError> {
+    let size = serde_json::to_vec(sent).map_or(usize::MAX, |json| json.len());
+    if size > MAX_CONFIGURATION_BYTES {
+        return Err(ApiError::validation(
+            format!("A configuration should have at most {MAX_CONFIGURATION_BYTES} bytes of JSON"),
+            loc!["body", "configuration"],
+            "too_long",
+        ));
+    }
     let schema = ConfigurationSchema::of_plugin(plugin_slug).ok_or_else(|| {
         ApiError::validation(
             "This plugin takes no configuration.",

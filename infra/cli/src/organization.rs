@@ -1,0 +1,35 @@
+//! `dispatch organization …`: what only the operator decides about organizations.
+
+use clap::Subcommand;
+use dispatch_shared::domain::organization_update;
+use dispatch_shared::store::Store;
+
+/// `dispatch organization` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum OrganizationCommand {
+    /// Make SLUG the default organization (the API cannot move the flag); the previous default
+    /// loses it in the same transaction.
+    SetDefault {
+        /// The organization's slug.
+        slug: String,
+    },
+}
+
+/// Runs an `organization` subcommand against the table of `DISPATCH_TABLE_NAME`.
+pub async fn run(command: OrganizationCommand) -> anyhow::Result<()> {
+    let store = Store::new(crate::dynamodb_client().await, crate::table_from_env()?);
+    println!("{}", execute(&store, command).await?);
+    Ok(())
+}
+
+/// Runs an `organization` subcommand on `store`; returns what it prints.
+pub async fn execute(store: &Store, command: OrganizationCommand) -> anyhow::Result<String> {
+    match command {
+        OrganizationCommand::SetDefault { slug } => {
+            let org = organization_update::make_default(store, &slug)
+                .await
+                .map_err(|e| anyhow::anyhow!("{slug}: {e}"))?;
+            Ok(format!("{} is the default organization.", org.slug))
+        }
+    }
+}

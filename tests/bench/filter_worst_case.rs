@@ -1,0 +1,186 @@
+//! The worst case of a `like`/`ilike` filter (BENCHMARKS.md, "Bounded work"): the longest
+//! patterns a filter takes over the longest description a project holds.
+//!
+//! 1. The filter alone (no I/O): one item, then the most one request can do, `MAX_EVALUATED`
+//!    (1,000) items × `MAX_CONDITIONS` (50) conditions that all fail (an `or`, so none is
+//!    skipped).
+//! 2. The list request on the local stack (`infra/local/stack.sh start test`): the project list
+//!    of an organization with one such project, then with 1,000 of them, through the list layer
+//!    (DynamoDB queries and batch reads included; the permission layer's one read is not).
+//!
+//! `cargo run --release -p dispatch-tests --example filter_worst_case [PATTERN FIELD]`: the
+//! pattern and field lengths default to the limits (255 and 10,000 characters); with other
+//! lengths only part 1 runs (the item of part 2 would not be accepted).
+
+use std::time::{Duration, Instant};
+
+use dispatch_shared::domain::organizations::project_item;
+use dispatch_shared::domain::projects;
+use dispatch_shared::list::filter::{self, Filter};
+use dispatch_shared::list::{ListParams, list};
+use dispatch_shared::model::Project;
+use dispatch_shared::model::text::DESCRIPTION_MAX;
+use dispatch_shared::secrets::{KeyRing, SecretKey};
+use dispatch_shared::store::Store;
+use dispatch_shared::time::Timestamp;
+use dispatch_shared::views::project_read;
+use serde_json::{Value, json};
+
+const RUNS: usize = 31;
+const ITEMS: i32 = 1_000;
+const CONDITIONS: usize = filter::MAX_CONDITIONS;
+
+fn median(mut samples: Vec<Duration>) -> f64 {
+    samples.sort();
+    samples[samples.len() / 2].as_secs_f64() * 1_000.0
+}
+
+/// The patterns a backtracking matcher retries at every position of the text, `chars` long.
+fn patterns(chars: usize) -> Vec<(&'static str, &'static str, String)> {
+    let pairs = (chars - 1) / 2;
+    vec![
+        ("stars", "like", format!("{}b", "%a".repeat(pairs))),
+        ("stars, ilike", "ilike", format!("{}B", "%A".repeat(pairs))),
+        (
+            "one long segment",
+            "like",
+            format!("%{}b%", "a".repeat(chars - 3)),
+        ),
+        (
+            "underscores",
+            "like",
+            format!("%{}_b", "_a".repeat(pairs - 1)),
+        ),
+    ]
+}
+
+fn leaf(op: &str, pattern: &str) -> Value {
+    json!({"field": "description", "op": op, "value": pattern})
+}
+
+fn parsed(spec: &Value) -> Filter {
+    filter::parse(spec, projects::list_spec("bench", 0).schema).expect("a valid filter")
+}
+
+fn project(id: i32, description: &str) -> Project {
+    let name = format!("project-{id:05}");
+    Project::new(
+        id,
+        1,
+        "default",
+        &name,
+        Some(description),
+        false,
+        Timestamp::now(),
+    )
+}
+
+fn filter_alone(pattern_chars: usize, field_chars: usize) {
+    let item = project_read(&project(1, &"a".repeat(field_chars)));
+    for (case, op, pattern) in patterns(pattern_chars) {
+        let filter = parsed(&leaf(op, &pattern));
+        let samples = (0..RUNS)
+            .map(|_| {
+                let start = Instant::now();
+                assert!(!filter.matches(&item), "{case}: no item matches");
+                start.elapsed()
+            })
+            .collect();
+        let one = median(samples);
+        println!(
+            "{}",
+            json!({"part": "filter alone", "case": case, "pattern_chars": pattern.chars().count(),
+                   "field_chars": field_chars, "one_item_ms": one})
+        );
+    }
+    if pattern_chars > filter::MAX_VALUE_CHARS || field_chars > DESCRIPTION_MAX {
+        return;
+    }
+    let (_, op, pattern) = &patterns(pattern_chars)[1];
+    let all = parsed(&json!({"or": vec![leaf(op, pattern); CONDITIONS]}));
+    let items: Vec<Value> = (0..ITEMS).map(|_| item.clone()).collect();
+    let samples = (0..5)
+        .map(|_| {
+            let start = Instant::now();
+            assert_eq!(items.iter().filter(|i| all.matches(i)).count(), 0);
+            start.elapsed()
+        })
+        .collect();
+    println!(
+        "{}",
+        json!({"part": "filter alone", "case": "1,000 items × 50 ilike conditions",
+               "ms": median(samples)})
+    );
+}
+
+async fn list_requests(pattern_chars: usize, field_chars: usize) -> anyhow::Result<()> {
+    for (name, value) in [
+        ("AWS_ACCESS_KEY_ID", "test"),
+        ("AWS_SECRET_ACCESS_KEY", "test"),
+        ("AWS_REGION", "us-east-1"),
+        ("AWS_ENDPOINT_URL_DYNAMODB", "http://127.0.0.1:8101"),
+    ] {
+        if std::env::var_os(name).is_none() {
+            // SAFETY: single-threaded start-up, before any SDK client exists.
+            unsafe { std::env::set_var(name, value) };
+        }
+    }
+    let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+    let table = format!("bench-filter-{}", uuid::Uuid::new_v4().simple());
+    let store = Store::new(aws_sdk_dynamodb::Client::new(&sdk), table);
+    dispatch_cli::database::init(&store).await?;
+    let cursor = KeyRing {
+        current: SecretKey::new(vec![7; 32]).expect("32 bytes"),
+        previous: None,
+    };
+    let description = "a".repeat(field_chars);
+    let mut written = 0;
+    for count in [1, ITEMS] {
+        let batch = (written..count)
+            .map(|i| project_item(&project(200_000 + i, &description)).map_err(Into::into))
+            .collect::<anyhow::Result<Vec<_>>>()?;
+        store.put_batch(batch).await?;
+        written = count;
+        let spec = projects::list_spec("default", i64::from(count) + 1);
+        for (case, op, pattern) in patterns(pattern_chars) {
+            let filter = leaf(op, &pattern).to_string();
+            let query: String = form_urlencoded::Serializer::new(String::new())
+                .append_pair("itemsPerPage", "50")
+                .append_pair("filter", &filter)
+                .finish();
+            let mut samples = Vec::new();
+            for _ in 0..if count == 1 { RUNS } else { 5 } {
+                let params = ListParams::parse(Some(&query))?;
+                let start = Instant::now();
+                let page = list(&store, &cursor, &spec, &params, |keys| {
+                    let store = store.clone();
+                    async move { projects::load(&store, keys).await }
+                })
+                .await?;
+                samples.push(start.elapsed());
+                assert!(page.items.is_empty(), "{case}: no project matches");
+            }
+            println!(
+                "{}",
+                json!({"part": "list request", "projects_with_longest_description": count,
+                       "case": case, "median_ms": median(samples)})
+            );
+        }
+    }
+    Ok(())
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let mut lengths = std::env::args().skip(1).map(|a| a.parse::<usize>());
+    let pattern_chars = lengths
+        .next()
+        .transpose()?
+        .unwrap_or(filter::MAX_VALUE_CHARS);
+    let field_chars = lengths.next().transpose()?.unwrap_or(DESCRIPTION_MAX);
+    filter_alone(pattern_chars, field_chars);
+    if pattern_chars <= filter::MAX_VALUE_CHARS && field_chars <= DESCRIPTION_MAX {
+        list_requests(pattern_chars, field_chars).await?;
+    }
+    Ok(())
+}
