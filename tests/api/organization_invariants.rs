@@ -263,3 +263,47 @@ async fn client_ids_never_decide_or_block_allocation() {
         app.post_project(&owner, "first", name).await;
     }
 }
+
+#[tokio::test]
+async fn the_default_project_of_an_organization_cannot_be_deleted() {
+    let app = spawn_app().await;
+    let owner = app.register("founder@example.com", PASSWORD).await;
+    app.post_organization(&owner, "Keep Org").await;
+    let org = users::organization(&app.store, "keep_org")
+        .await
+        .unwrap()
+        .unwrap();
+    let default_project = org.default_project_id.unwrap();
+    let refused = app
+        .send(authed(
+            "DELETE",
+            &format!("/api/v1/keep_org/projects/{default_project}"),
+            &owner,
+        ))
+        .await;
+    assert_eq!(
+        (refused.status, refused.body["detail"][0]["msg"].as_str()),
+        (
+            StatusCode::CONFLICT,
+            Some(dispatch_shared::domain::project_delete::DEFAULT_PROJECT_KEPT)
+        )
+    );
+    let still = app
+        .send(authed(
+            "GET",
+            &format!("/api/v1/keep_org/projects/{default_project}"),
+            &owner,
+        ))
+        .await;
+    assert_eq!(still.status, StatusCode::OK, "{}", still.body);
+    // Another project is deleted as before.
+    let other = app.post_project(&owner, "keep_org", "Disposable").await;
+    let deleted = app
+        .send(authed(
+            "DELETE",
+            &format!("/api/v1/keep_org/projects/{}", other["id"]),
+            &owner,
+        ))
+        .await;
+    assert_eq!(deleted.status, StatusCode::OK, "{}", deleted.body);
+}

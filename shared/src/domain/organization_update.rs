@@ -8,10 +8,14 @@
 
 use crate::error::ApiError;
 use crate::model::Organization;
-use crate::store::{Store, Transaction, keys, retry_on_version_conflict};
+use aws_sdk_dynamodb::types::AttributeValue;
+
+use crate::store::item::attribute_value;
+use crate::store::transaction::VERSION_LABEL;
+use crate::store::{Expression, Store, Transaction, keys, retry_on_version_conflict};
 use crate::time::Timestamp;
 
-use super::organizations::{organization_item, take_default_flag};
+use super::organizations::take_default_flag;
 
 /// The 403 for a request that would move the default flag.
 pub const DEFAULT_IS_THE_OPERATORS: &str =
@@ -59,12 +63,45 @@ pub async fn update(
         }
         org.version += 1;
         org.updated_at = Timestamp::now();
-        let mut tx = Transaction::new();
-        tx.put_versioned(organization_item(&org)?, expected)?;
-        store.transact(tx).await?;
+        write_fields(
+            store,
+            &org,
+            expected,
+            &[
+                ("description", attribute_value(&org.description)?),
+                ("banner_enabled", attribute_value(org.banner_enabled)?),
+                ("banner_color", attribute_value(&org.banner_color)?),
+                ("banner_text", attribute_value(&org.banner_text)?),
+            ],
+            None,
+        )
+        .await?;
         Ok(org)
     })
     .await
+}
+
+/// Writes `fields` (and `updated_at`) of `org` under its version check, leaving the rest of
+/// the item alone: member, project and instance counts are updated with `ADD` by other
+/// requests, and a rewrite of the whole item would lose theirs.
+async fn write_fields(
+    store: &Store,
+    org: &Organization,
+    expected: u64,
+    fields: &[(&str, AttributeValue)],
+    extra: Option<Transaction>,
+) -> Result<(), ApiError> {
+    let mut fields = fields.to_vec();
+    fields.push(("updated_at", attribute_value(org.updated_at)?));
+    let mut tx = extra.unwrap_or_default();
+    tx.update(
+        keys::organization(&org.slug),
+        Expression::set_and_bump_version(&fields),
+        Some(Expression::version_is(expected)),
+        Some(VERSION_LABEL),
+    )?;
+    store.transact(tx).await?;
+    Ok(())
 }
 
 /// Makes `slug` the installation's default organization (the operator's command); the
@@ -80,9 +117,9 @@ pub async fn make_default(store: &Store, slug: &str) -> Result<Organization, Api
         org.version += 1;
         org.updated_at = Timestamp::now();
         let mut tx = Transaction::new();
-        tx.put_versioned(organization_item(&org)?, expected)?;
         take_default_flag(store, &mut tx, &org.slug).await?;
-        store.transact(tx).await?;
+        let flag = [("default", AttributeValue::Bool(true))];
+        write_fields(store, &org, expected, &flag, Some(tx)).await?;
         Ok(org)
     })
     .await

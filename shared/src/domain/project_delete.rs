@@ -5,10 +5,16 @@
 
 use aws_sdk_dynamodb::types::AttributeValue;
 
-use crate::error::ApiError;
+use crate::error::{ApiError, OnCondition};
 use crate::model::Project;
 use crate::store::keys::{self, attr};
 use crate::store::{Expression, Store, Transaction, retry_on_version_conflict};
+
+/// The 409 for deleting the organization's default project.
+pub const DEFAULT_PROJECT_KEPT: &str = "This is the organization's default project, which new members are added to: it cannot be deleted.";
+
+/// The label of the organization-item condition of [`hide`].
+const DEFAULT_PROJECT_LABEL: &str = "default_project";
 
 /// Keys removed per batch of the cleanup.
 const CLEANUP_BATCH: usize = 100;
@@ -50,10 +56,24 @@ pub async fn hide(store: &Store, slug: &str, project_id: i32) -> Result<(), ApiE
             Expression::new("ADD #projects :minus_one")
                 .name("#projects", "project_count")
                 .value(":minus_one", AttributeValue::N("-1".into())),
-            Some(Expression::item_present()),
-            Some("organization"),
+            // New members are linked to the default project: it must outlive every other.
+            Some(
+                Expression::item_present().and(
+                    Expression::new(
+                        "attribute_not_exists(#default_project) OR #default_project <> :project",
+                    )
+                    .name("#default_project", "default_project_id")
+                    .value(":project", AttributeValue::N(project_id.to_string())),
+                ),
+            ),
+            Some(DEFAULT_PROJECT_LABEL),
         )?;
-        store.transact(tx).await?;
+        store
+            .transact(tx)
+            .await
+            .on_condition(DEFAULT_PROJECT_LABEL, || {
+                ApiError::Conflict(DEFAULT_PROJECT_KEPT.into())
+            })?;
         Ok::<_, ApiError>(())
     })
     .await

@@ -64,6 +64,23 @@ impl Expression {
             .value(":count_entity", AttributeValue::S("CollectionCount".into()))
     }
 
+    /// `SET` of each `(attribute, value)` and `ADD version 1`: a change of some attributes that
+    /// leaves every other one (counters updated with `ADD` in particular) as it is.
+    pub fn set_and_bump_version(fields: &[(&str, AttributeValue)]) -> Self {
+        let mut expression = Self::new("");
+        let mut assignments = Vec::with_capacity(fields.len());
+        for (i, (attribute, value)) in fields.iter().enumerate() {
+            assignments.push(format!("#set{i} = :set{i}"));
+            expression = expression
+                .name(&format!("#set{i}"), attribute)
+                .value(&format!(":set{i}"), value.clone());
+        }
+        expression.text = format!("SET {} ADD #bumped :bump_one", assignments.join(", "));
+        expression
+            .name("#bumped", super::keys::attr::VERSION)
+            .value(":bump_one", AttributeValue::N("1".into()))
+    }
+
     /// `version = :expected`: optimistic locking.
     pub fn version_is(expected: u64) -> Self {
         Self::new("#version = :expected_version")

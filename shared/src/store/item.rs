@@ -124,3 +124,8 @@ pub fn number_attribute(attrs: &Attributes, name: &str) -> Option<i64> {
         _ => None,
     }
 }
+
+/// One value as DynamoDB stores it (the same conversion as whole items).
+pub fn attribute_value<T: Serialize>(value: T) -> Result<AttributeValue, StoreError> {
+    Ok(serde_dynamo::to_attribute_value(value)?)
+}

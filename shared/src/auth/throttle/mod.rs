@@ -12,8 +12,8 @@
 //!
 //! Member emails are visible to every member, so a hard per-account lock would let anyone lock
 //! anyone out from afar. Here an attacker only locks their own source out of an account; from
-//! many sources they only slow the account down, by at most a minute after their last
-//! failure, and gain at most one guess per delay.
+//! many sources they only slow the account down, by at most a minute after their last failure
+//! (the user gets in as soon as it has passed), while each source keeps its own hard limit.
 //!
 //! # Counting under concurrency
 //! The two hard limits are semaphores ([`slots::Slots`]): an attempt takes a slot in both
