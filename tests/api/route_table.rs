@@ -187,6 +187,66 @@ fn template_table_has_the_indexes_the_code_creates() {
     assert_eq!(table["BillingMode"], "PAY_PER_REQUEST");
 }
 
+/// The target of a `!Ref`, if `value` is one.
+fn ref_target(value: &Value) -> Option<&str> {
+    match value {
+        Value::Tagged(tagged) if tagged.tag == "!Ref" => tagged.value.as_str(),
+        _ => None,
+    }
+}
+
+/// AWS's floor of unreserved concurrency, and an account's default concurrency quota.
+const UNRESERVED_FLOOR: i64 = 100;
+const DEFAULT_ACCOUNT_CONCURRENCY: i64 = 1_000;
+
+#[test]
+fn every_function_reserves_its_own_concurrency_from_a_parameter() {
+    let template = template();
+    let mut parameters = BTreeSet::new();
+    let mut reserved_by_default = 0;
+    let functions = template["Resources"].as_mapping().unwrap().iter();
+    for (name, function) in functions.filter(|(_, r)| r["Type"] == "AWS::Serverless::Function") {
+        let name = name.as_str().unwrap();
+        // `!If [Condition, !Ref Parameter, !Ref AWS::NoValue]`: the parameter, or unreserved.
+        let reserved = &function["Properties"]["ReservedConcurrentExecutions"];
+        let Value::Tagged(choice) = reserved else {
+            panic!("{name} has no ReservedConcurrentExecutions bound to a parameter: {reserved:?}")
+        };
+        let branches = choice.value.as_sequence().expect("!If's list");
+        assert_eq!(choice.tag, "!If", "{name}");
+        let (condition, parameter) = (branches[0].as_str().unwrap(), ref_target(&branches[1]));
+        let parameter = parameter.unwrap_or_else(|| panic!("{name}: not a parameter"));
+        assert_eq!(ref_target(&branches[2]), Some("AWS::NoValue"), "{name}");
+        assert!(parameters.insert(parameter), "{name} shares {parameter}");
+
+        let declared = &template["Parameters"][parameter];
+        assert_eq!(declared["Type"], "Number", "{parameter}");
+        assert_eq!(declared["MinValue"].as_i64(), Some(-1), "{parameter}");
+        let default = declared["Default"].as_i64().expect("a numeric default");
+        assert!(default > 0, "{parameter} reserves nothing by default");
+        reserved_by_default += default;
+
+        // The condition is `!Not [!Equals [!Ref Parameter, "-1"]]`: -1 opts out.
+        let Value::Tagged(not) = &template["Conditions"][condition] else {
+            panic!("condition {condition} missing")
+        };
+        let Value::Tagged(equals) = &not.value[0] else {
+            panic!("{condition} is not !Not [!Equals …]")
+        };
+        assert_eq!(
+            (not.tag.to_string(), equals.tag.to_string()),
+            ("!Not".into(), "!Equals".into())
+        );
+        assert_eq!(ref_target(&equals.value[0]), Some(parameter), "{condition}");
+        assert_eq!(equals.value[1], "-1", "{condition}");
+    }
+    assert_eq!(parameters.len(), Function::ALL.len());
+    assert!(
+        reserved_by_default <= DEFAULT_ACCOUNT_CONCURRENCY - UNRESERVED_FLOOR,
+        "the defaults reserve {reserved_by_default}: an account with the default quota could not deploy"
+    );
+}
+
 #[test]
 fn server_routes_prints_every_route() {
     let printed = dispatch_cli::server::routes_table();
