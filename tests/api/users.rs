@@ -630,3 +630,83 @@ async fn switching_the_default_project_stays_within_the_organization() {
     assert_eq!(response.status, StatusCode::OK, "{}", response.body);
     assert_eq!(response.body["projects"][0]["default"], false);
 }
+
+#[tokio::test]
+async fn a_user_update_is_validated_whole_and_written_at_once() {
+    let app = spawn_app().await;
+    let org = default_org(&app).await;
+    let acme = create_organization(&app.store, "Acme Corp").await;
+    let (_, owner) = member(&app, &org, "owner@example.com", Role::Owner).await;
+    // The target also belongs to Acme, which the caller does not own.
+    let (target, _) = member(&app, &org, "target@example.com", Role::Member).await;
+    let target_user = users::find_by_email(&app.store, "target@example.com")
+        .await
+        .unwrap()
+        .unwrap();
+    users::set_role(&app.store, &acme, &target_user, Role::Member)
+        .await
+        .unwrap();
+    let path = format!("/api/v1/default/users/{target}");
+    // A role the caller may set, with a feature flag they may not: nothing is applied.
+    let refused = app
+        .send(json_request(
+            "PUT",
+            &path,
+            &json!({"role": "Admin", "experimental_features": true}),
+            Some(&owner),
+        ))
+        .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN, "{}", refused.body);
+    let read = app.send(authed("GET", &path, &owner)).await;
+    assert_eq!(read.body["role"], "Member", "the role was not half-applied");
+    assert_eq!(read.body["experimental_features"], false);
+}
+
+#[tokio::test]
+async fn a_project_named_twice_keeps_each_flag_on_its_own_project() {
+    let app = spawn_app().await;
+    let org = default_org(&app).await;
+    let (_, owner) = member(&app, &org, "owner@example.com", Role::Owner).await;
+    let (member_id, _) = member(&app, &org, "member@example.com", Role::Member).await;
+    let first = org.default_project_id.unwrap();
+    let second = app.post_project(&owner, "default", "Second").await["id"]
+        .as_i64()
+        .unwrap();
+    let path = format!("/api/v1/default/users/{member_id}");
+    let put = |projects: serde_json::Value| {
+        json_request("PUT", &path, &json!({ "projects": projects }), Some(&owner))
+    };
+    let both = app
+        .send(put(json!([
+            {"project": {"id": first}, "default": true},
+            {"project": {"name": "Second"}, "default": true}
+        ])))
+        .await;
+    assert_eq!(both.status, StatusCode::OK, "{}", both.body);
+    // The first project twice (by id and by name), then the second as the default.
+    let switched = app
+        .send(put(json!([
+            {"project": {"id": first}, "default": false},
+            {"project": {"name": "default"}, "default": false},
+            {"project": {"id": second}, "default": true}
+        ])))
+        .await;
+    assert_eq!(switched.status, StatusCode::OK, "{}", switched.body);
+    let flags: std::collections::BTreeMap<i64, bool> = switched.body["projects"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            (
+                p["project"]["id"].as_i64().unwrap(),
+                p["default"].as_bool().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        flags,
+        [(i64::from(first), false), (second, true)]
+            .into_iter()
+            .collect()
+    );
+}

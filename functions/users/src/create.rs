@@ -13,7 +13,7 @@ use dispatch_shared::{AppState, Caller, loc};
 use serde::Deserialize;
 use serde_json::Value;
 
-use crate::projects::{ProjectRef, resolve};
+use crate::projects::{ProjectRef, distinct_ids, resolve};
 use crate::target::{member, user_read};
 
 /// Dispatch's `UserCreate` (`organizations` and other keys are ignored).
@@ -54,12 +54,14 @@ pub async fn create_user(
         Some(raw) => parse_role(raw)?,
         None => Role::Member,
     };
-    let project_ids = resolve(
-        state.store(),
-        org,
-        body.projects.as_deref().unwrap_or_default(),
-    )
-    .await?;
+    let project_ids = distinct_ids(
+        &resolve(
+            state.store(),
+            org,
+            body.projects.as_deref().unwrap_or_default(),
+        )
+        .await?,
+    );
     let hash = state.passwords().hash(&password).await?;
     let user = users::create_with_projects(
         state.store(),

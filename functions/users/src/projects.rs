@@ -23,14 +23,15 @@ pub struct ProjectIdentity {
     pub name: Option<String>,
 }
 
-/// The ids of the referenced projects of `org`, in order; a project of another organization, or
+/// Each entry's project id in `org` with the entry's default flag, in order (one pair per
+/// entry, so a flag always stays with its own project); a project of another organization, or
 /// none at all, is a 422 naming the entry.
 pub async fn resolve(
     store: &Store,
     org: &Organization,
     refs: &[ProjectRef],
-) -> Result<Vec<i32>, ApiError> {
-    let mut ids = Vec::with_capacity(refs.len());
+) -> Result<Vec<(i32, bool)>, ApiError> {
+    let mut entries = Vec::with_capacity(refs.len());
     for (index, reference) in refs.iter().enumerate() {
         let missing = || {
             ApiError::validation(
@@ -58,10 +59,18 @@ pub async fn resolve(
             },
             (None, None) => None,
         };
-        let id = id.ok_or_else(missing)?;
-        if !ids.contains(&id) {
-            ids.push(id);
+        entries.push((id.ok_or_else(missing)?, reference.default.unwrap_or(false)));
+    }
+    Ok(entries)
+}
+
+/// The distinct project ids of resolved entries, in order of first mention.
+pub fn distinct_ids(entries: &[(i32, bool)]) -> Vec<i32> {
+    let mut ids: Vec<i32> = Vec::with_capacity(entries.len());
+    for (id, _) in entries {
+        if !ids.contains(id) {
+            ids.push(*id);
         }
     }
-    Ok(ids)
+    ids
 }

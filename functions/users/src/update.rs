@@ -7,12 +7,10 @@
 
 use axum::extract::{Path, State};
 use dispatch_shared::domain::account_authority::authority_over;
-use dispatch_shared::domain::{memberships, users};
+use dispatch_shared::domain::member_update::{MemberUpdate, update_member};
 use dispatch_shared::error::ApiError;
 use dispatch_shared::http::Json;
-use dispatch_shared::model::{EmailAddress, ProjectLink, Role};
-use dispatch_shared::store::{Transaction, retry_on_version_conflict};
-use dispatch_shared::time::Timestamp;
+use dispatch_shared::model::{EmailAddress, Role};
 use dispatch_shared::{AppState, Caller, loc};
 use serde::Deserialize;
 use serde_json::Value;
@@ -72,84 +70,27 @@ pub async fn update_user(
         return Err(ApiError::Forbidden(ROLE_CHANGE_DENIED.into()));
     }
     let projects = match body.projects.as_deref() {
-        Some(refs) if !refs.is_empty() => Some((resolve(store, org, refs).await?, refs.to_vec())),
+        Some(refs) if !refs.is_empty() => Some(MemberUpdate::project_flags(
+            &resolve(store, org, refs).await?,
+        )),
         _ => None,
     };
-
-    if let Some(role) = role {
-        users::set_role(store, org, &user, role).await?;
-    }
-    if let Some((ids, refs)) = projects {
-        switch_default_projects(&state, &org.slug, user.id, &ids, &refs).await?;
-    }
-    if let Some(enabled) = body
+    // A user's features are theirs in every organization: another user's are changed only by
+    // an Owner of all of them.
+    let experimental_features = match body
         .experimental_features
         .filter(|e| *e != user.experimental_features)
     {
-        // A user's features are theirs in every organization: another user's are changed only
-        // by an Owner of all of them.
-        let authority = authority_over(store, &caller.user, user.id).await?;
-        users::update_user(store, user.id, &authority, |u| {
-            let changed = u.experimental_features != enabled;
-            u.experimental_features = enabled;
-            changed
-        })
-        .await?;
-    }
+        Some(enabled) => Some((enabled, authority_over(store, &caller.user, user.id).await?)),
+        None => None,
+    };
+    // Everything is validated: one transaction writes it all, or nothing.
+    let update = MemberUpdate {
+        role,
+        projects,
+        experimental_features,
+    };
+    update_member(store, &org.slug, user.id, &update).await?;
     let (user, membership) = member(store, org, target_id).await?;
     Ok(Json(user_read(store, org, &user, &membership).await?))
-}
-
-/// Dispatch's default-project switch (§5.2 U4 step 5): every link of the user in the
-/// organization loses its default flag, then each listed project gets a new default link or
-/// its existing link takes the entry's flag. One transaction; versioned; retried on a race.
-async fn switch_default_projects(
-    state: &AppState,
-    slug: &str,
-    user_id: i32,
-    ids: &[i32],
-    refs: &[ProjectRef],
-) -> Result<(), ApiError> {
-    let store = state.store();
-    retry_on_version_conflict(|| async {
-        let links = memberships::links_in(store, user_id, slug).await?;
-        let now = Timestamp::now();
-        let mut tx = Transaction::new();
-        for link in &links {
-            let listed = ids.iter().position(|id| *id == link.project_id);
-            let default = listed.is_some_and(|i| refs[i].default.unwrap_or(false));
-            if link.default != default {
-                let expected = link.version;
-                let updated = ProjectLink {
-                    default,
-                    version: expected + 1,
-                    updated_at: now,
-                    ..link.clone()
-                };
-                tx.put_versioned(users::project_link_item(&updated)?, expected)?;
-            }
-        }
-        for id in ids
-            .iter()
-            .filter(|id| !links.iter().any(|l| l.project_id == **id))
-        {
-            let link = ProjectLink {
-                user_id,
-                project_id: *id,
-                organization_slug: slug.to_owned(),
-                default: true,
-                role: Role::Member.as_str().into(),
-                created_at: now,
-                updated_at: now,
-                version: 1,
-            };
-            tx.put_new(
-                users::project_link_item(&link)?,
-                dispatch_shared::store::transaction::VERSION_LABEL,
-            )?;
-        }
-        store.transact(tx).await?;
-        Ok::<_, ApiError>(())
-    })
-    .await
 }

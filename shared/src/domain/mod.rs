@@ -2,6 +2,7 @@
 
 pub mod account_authority;
 pub mod auto_join;
+pub mod member_update;
 pub mod memberships;
 pub mod organization_delete;
 pub mod organization_update;

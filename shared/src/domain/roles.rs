@@ -38,21 +38,11 @@ pub async fn set_role(
         let now = Timestamp::now();
         let mut tx = Transaction::new();
         match store.get::<Membership>(&key).await? {
-            Some(mut membership) => {
+            Some(membership) => {
                 if membership.role == role {
                     return Ok(());
                 }
-                if membership.role == Role::Owner {
-                    let other = another_owner(store, &org.slug, user.id)
-                        .await?
-                        .ok_or_else(|| ApiError::Conflict(LAST_OWNER.into()))?;
-                    tx.check(keys::membership(&org.slug, other), is_owner(), OTHER_OWNER)?;
-                }
-                let expected = membership.version;
-                membership.role = role;
-                membership.version += 1;
-                membership.updated_at = now;
-                tx.put_versioned(membership_item(&membership)?, expected)?;
+                add_role_change(store, &mut tx, membership, role, now).await?;
             }
             None => add_membership(&mut tx, org, user, role, now)?,
         }
@@ -62,16 +52,49 @@ pub async fn set_role(
             // A concurrent request added the membership first, or the other Owner was demoted
             // meanwhile: read again.
             .map_err(|e| match e {
-                StoreError::ConditionFailed { label }
-                    if label == "membership" || label == OTHER_OWNER =>
-                {
+                StoreError::ConditionFailed { label } if label == "membership" => {
                     StoreError::VersionConflict
                 }
-                other => other,
+                other => reread_when_other_owner_changed(other),
             })?;
         Ok::<_, ApiError>(())
     })
     .await
+}
+
+/// Adds to `tx` the change of `membership` to `role` (a different role). Demoting an Owner
+/// also checks that another Owner remains; with none, a 409 ([`LAST_OWNER`]).
+pub(crate) async fn add_role_change(
+    store: &Store,
+    tx: &mut Transaction,
+    mut membership: Membership,
+    role: Role,
+    now: Timestamp,
+) -> Result<(), ApiError> {
+    let slug = membership.organization_slug.clone();
+    if membership.role == Role::Owner && role != Role::Owner {
+        let other = another_owner(store, &slug, membership.user_id)
+            .await?
+            .ok_or_else(|| ApiError::Conflict(LAST_OWNER.into()))?;
+        tx.check(keys::membership(&slug, other), is_owner(), OTHER_OWNER)?;
+    }
+    let expected = membership.version;
+    membership.role = role;
+    membership.version += 1;
+    membership.updated_at = now;
+    tx.put_versioned(membership_item(&membership)?, expected)?;
+    Ok(())
+}
+
+/// The other Owner a demotion relied on was demoted meanwhile: a version conflict, so that the
+/// change is read and decided again.
+pub(crate) fn reread_when_other_owner_changed(error: StoreError) -> StoreError {
+    match error {
+        StoreError::ConditionFailed { label } if label == OTHER_OWNER => {
+            StoreError::VersionConflict
+        }
+        other => other,
+    }
 }
 
 /// An Owner of organization `slug` other than `user_id`, if any.
