@@ -524,3 +524,38 @@ async fn deleting_a_project_hides_it_at_once_and_removes_what_belongs_to_it() {
             .is_some()
     );
 }
+
+#[tokio::test]
+async fn the_installations_first_project_has_dispatchs_model_defaults() {
+    let app = spawn_app().await;
+    let owner = app
+        .registered_with_role("owner@example.com", "correct horse battery", Role::Owner)
+        .await;
+    let org = dispatch_shared::domain::users::organization(&app.store, "default")
+        .await
+        .unwrap()
+        .unwrap();
+    let first = app
+        .send(authed(
+            "GET",
+            &format!(
+                "/api/v1/default/projects/{}",
+                org.default_project_id.unwrap()
+            ),
+            &owner,
+        ))
+        .await;
+    // What Dispatch's own `database init` stores: no "Report security event" button.
+    for (field, value) in [
+        ("suggest_security_event_over_incident", json!(false)),
+        ("storage_use_folder_one_as_primary", json!(false)),
+        ("send_daily_reports", json!(null)),
+        ("send_weekly_reports", json!(null)),
+    ] {
+        assert_eq!(first.body[field], value, "{field}");
+    }
+    // A project created through the API keeps ProjectCreate's defaults.
+    let created = app.post_project(&owner, "default", "Through The API").await;
+    assert_eq!(created["suggest_security_event_over_incident"], true);
+    assert_eq!(created["send_daily_reports"], true);
+}

@@ -158,7 +158,7 @@ pub async fn init(store: &Store) -> anyhow::Result<InitReport> {
             banner_color: None,
             banner_text: None,
         };
-        match organizations::create(store, new, None).await {
+        match organizations::create_installation_default(store, new).await {
             Ok(org) => Some((org.id, org.slug)),
             // A concurrent init won the race: the outcome we wanted, if its organization is there.
             Err(

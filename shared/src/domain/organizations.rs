@@ -83,6 +83,24 @@ pub async fn create(
     new: NewOrganization,
     owner: Option<&crate::model::User>,
 ) -> Result<Organization, ApiError> {
+    create_with(store, new, owner, false).await
+}
+
+/// Creates the installation's default organization (`database init`): like [`create`], with a
+/// first project that has the column defaults of Dispatch's model, as Dispatch's own init.
+pub async fn create_installation_default(
+    store: &Store,
+    new: NewOrganization,
+) -> Result<Organization, ApiError> {
+    create_with(store, new, None, true).await
+}
+
+async fn create_with(
+    store: &Store,
+    new: NewOrganization,
+    owner: Option<&crate::model::User>,
+    model_defaults: bool,
+) -> Result<Organization, ApiError> {
     let slug = OrganizationSlug::parse(&slugify(new.name.as_str()))
         .map_err(|invalid| invalid.at(loc!["body", "name"]))?;
     let org_id = store.next_id(IdKind::Organization).await?;
@@ -118,6 +136,11 @@ pub async fn create(
         true,
         now,
     );
+    let project = if model_defaults {
+        project.with_model_defaults()
+    } else {
+        project
+    };
 
     let mut tx = Transaction::new();
     // Guards first: when several conditions fail, the first one reported is Dispatch's first check.

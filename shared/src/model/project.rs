@@ -65,6 +65,20 @@ pub struct Project {
 }
 
 impl Project {
+    /// A project with the column defaults of Dispatch's model, which its own `database init`
+    /// gives the installation's first project (the API's `ProjectCreate` differs on four flags,
+    /// e.g. it suggests a security event over an incident, which puts a "Report security event"
+    /// button on every page of the UI).
+    pub fn with_model_defaults(self) -> Self {
+        Self {
+            send_daily_reports: None,
+            send_weekly_reports: None,
+            storage_use_folder_one_as_primary: Some(false),
+            suggest_security_event_over_incident: Some(false),
+            ..self
+        }
+    }
+
     /// A project with Dispatch's API defaults (which differ from its DB defaults for two flags).
     pub fn new(
         id: i32,
