@@ -3,6 +3,7 @@
 
 mod json;
 mod middleware;
+mod observe;
 mod source_ip;
 
 use std::collections::BTreeMap;
@@ -13,6 +14,7 @@ use axum::handler::Handler;
 use axum::middleware::{Next, from_fn_with_state};
 use axum::response::IntoResponse;
 use axum::routing::{MethodFilter, MethodRouter, on};
+use tracing::Instrument;
 
 pub use json::{Json, parse_json_body};
 pub use source_ip::SourceIp;
@@ -144,8 +146,9 @@ fn add(
     by_path.insert(path, merged);
 }
 
-/// Puts the permission layer in front of a route's handler: it decides from the route-table
-/// entry and hands the resolved [`crate::permissions::Caller`] to the handler.
+/// Puts the permission layer in front of a route's handler (it decides from the route-table
+/// entry and hands the resolved [`crate::permissions::Caller`] to the handler), all inside the
+/// request's span ([`observe::request_span`]).
 fn guarded(
     route: &'static Route,
     state: &AppState,
@@ -153,17 +156,25 @@ fn guarded(
 ) -> MethodRouter<AppState> {
     method_router.layer(from_fn_with_state(
         state.clone(),
-        move |State(state): State<AppState>, request: Request, next: Next| async move {
-            let (mut parts, body) = request.into_parts();
-            match crate::permissions::authorize(route, &state, &parts).await {
-                Ok(caller) => {
-                    if let Some(caller) = caller {
-                        parts.extensions.insert(caller);
+        move |State(state): State<AppState>, request: Request, next: Next| {
+            let span = observe::request_span(route, &request);
+            let started = std::time::Instant::now();
+            async move {
+                let (mut parts, body) = request.into_parts();
+                let response = match crate::permissions::authorize(route, &state, &parts).await {
+                    Ok(caller) => {
+                        if let Some(caller) = caller {
+                            tracing::Span::current().record("user_id", caller.user.id);
+                            parts.extensions.insert(caller);
+                        }
+                        next.run(Request::from_parts(parts, body)).await
                     }
-                    next.run(Request::from_parts(parts, body)).await
-                }
-                Err(error) => error.into_response(),
+                    Err(error) => error.into_response(),
+                };
+                observe::finish(&response, started);
+                response
             }
+            .instrument(span)
         },
     ))
 }

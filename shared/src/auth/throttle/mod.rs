@@ -129,10 +129,12 @@ impl Throttle {
                 wait = wait.max(Some(slots.window_end - self.now));
             }
         }
-        if let Some(until) = account_delay_until(item(2))
-            && until > self.now
+        let now_ms = unix_millis();
+        if let Some(until_ms) = account_delay_until(item(2))
+            && until_ms > now_ms
         {
-            wait = wait.max(Some(until - self.now));
+            // Whole seconds, rounded up: the client never retries too early.
+            wait = wait.max(Some((until_ms - now_ms + 999) / 1000));
         }
         wait
     }
@@ -183,11 +185,12 @@ impl Claim {
             &throttle.account,
             Expression::new("ADD #failed :one SET #last = :now, #ttl = :ttl, #entity = :entity")
                 .name("#failed", "failed")
-                .name("#last", "last_failed_at")
+                .name("#last", "last_failed_ms")
                 .name("#ttl", keys::attr::TTL)
                 .name("#entity", keys::attr::ENTITY)
                 .value(":one", AttributeValue::N("1".into()))
-                .value(":now", AttributeValue::N(throttle.now.to_string()))
+                // When the failure is known, to the millisecond: the delay runs from here.
+                .value(":now", AttributeValue::N(unix_millis().to_string()))
                 .value(
                     ":ttl",
                     AttributeValue::N((throttle.now + ACCOUNT_WINDOW + 60).to_string()),
@@ -217,12 +220,19 @@ impl Claim {
     }
 }
 
-/// When an account's progressive delay after its last failure ends, if it has one.
+/// When (Unix milliseconds) an account's progressive delay after its last failure ends, if it
+/// has one.
 fn account_delay_until(item: Option<&Attributes>) -> Option<i64> {
     let item = item?;
     let failed = number_attribute(item, "failed")?;
-    let last = number_attribute(item, "last_failed_at")?;
-    delay_after(failed).map(|delay| last + delay)
+    let last_ms = number_attribute(item, "last_failed_ms")?;
+    delay_after(failed).map(|delay| last_ms + delay * 1000)
+}
+
+fn unix_millis() -> i64 {
+    crate::time::Timestamp::now()
+        .as_datetime()
+        .timestamp_millis()
 }
 
 /// The delay (seconds) an account with `failed` failures in the window imposes after its last
