@@ -1,5 +1,5 @@
-//! The plugin catalogue Dispatch ships (spec §7.2): its 28 plugins with their events and the
-//! JSON Schema of each plugin's configuration, kept as data in `shared/catalogue/plugins/`
+//! The plugin catalogue Dispatch ships (docs/contract.md §7.1): its 28 plugins with their events
+//! and the JSON Schema of each plugin's configuration, kept as data in `shared/catalogue/plugins/`
 //! (one file per plugin) and compiled in. This is "the code that is installed": `dispatch
 //! plugins install` writes it into the table, and configurations are validated against it.
 
@@ -87,7 +87,7 @@ mod tests {
     use super::*;
     use crate::plugin_config::ConfigurationSchema;
 
-    /// Spec §7.2: slug, type and title of every plugin Dispatch ships.
+    /// Slug, type and title of every plugin Dispatch ships (docs/contract.md §7.1).
     const SHIPPED: [(&str, &str, &str); 28] = [
         (
             "confluence",
@@ -277,7 +277,7 @@ mod tests {
         ("zoom-conference", &["api_secret"]),
     ];
 
-    /// Spec §7.2's plugin types.
+    /// Dispatch's plugin types (docs/contract.md §7.1).
     const TYPES: [&str; 24] = [
         "artificial-intelligence",
         "auth-mfa",

@@ -1,6 +1,6 @@
-//! The permission layer: for every route of the route table, one function decides who may call
-//! it, from the permission the route declares (spec §3). It runs before the handler, so a bad
-//! token is a 401 and a missing role a 403 whatever the body holds (Dispatch's order).
+//! The permission layer: for every route of the route table, one function decides who may call it,
+//! from the permission the route declares (docs/contract.md §3). It runs before the handler, so a
+//! bad token is a 401 and a missing role a 403 whatever the body holds (Dispatch's order).
 //!
 //! For routes under `/{organization}` the decision costs one `BatchGetItem` (the user, the
 //! organization and the membership), and the resolved [`Caller`] is handed to the handler.
@@ -171,7 +171,7 @@ pub async fn authorize(
     }
 }
 
-/// The rule of each permission class, as lists of roles (spec §3.2).
+/// The rule of each permission class, as lists of roles (docs/contract.md §3.2).
 fn permits(route: &Route, caller: &Caller, path: &str) -> Result<bool, ApiError> {
     let role = caller.role();
     let any_of = |roles: &[Role]| role.is_some_and(|r| roles.contains(&r));

@@ -123,7 +123,7 @@ impl Method {
     }
 }
 
-/// What a caller needs to call a route (spec §3.2, §3.3). The permission layer evaluates it.
+/// What a caller needs to call a route (docs/contract.md §3). The permission layer evaluates it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Permission {
     /// Anyone, no token.

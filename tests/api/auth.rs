@@ -1,4 +1,4 @@
-//! The auth route group, called exactly as Dispatch's UI calls it (spec §9).
+//! The auth route group, called exactly as Dispatch's UI calls it (docs/contract.md §9).
 
 use http::StatusCode;
 use serde_json::json;

@@ -1,7 +1,7 @@
-//! Every list call of Dispatch's UI (spec §9) through the list layer, with the collections'
-//! real list specs. Organizations use real items; the collections whose route groups have not
-//! landed (members, the plugin catalogue, instances, events) use items written straight into
-//! their list indexes, with the JSON views those route groups will serve.
+//! Every list call of Dispatch's UI (docs/contract.md §9) through the list layer, with the
+//! collections' real list specs. Organizations use real items; the collections whose route groups
+//! have not landed (members, the plugin catalogue, instances, events) use items written straight
+//! into their list indexes, with the JSON views those route groups will serve.
 
 use dispatch_shared::domain::{memberships, organizations, plugins};
 use dispatch_shared::list::{ListParams, ListSpec, Page, list};

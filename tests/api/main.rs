@@ -8,6 +8,7 @@ mod auth;
 mod auth_tokens;
 mod cli;
 mod counters;
+mod docs;
 mod errors;
 mod input_bounds;
 mod lambda_events;

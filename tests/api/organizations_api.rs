@@ -1,5 +1,5 @@
-//! The organizations route group as Dispatch's UI calls it (spec §9): create, list, get,
-//! update; the creator becomes Owner; one default organization; Dispatch's 409s.
+//! The organizations route group as Dispatch's UI calls it (docs/contract.md §9): create, list,
+//! get, update; the creator becomes Owner; one default organization; Dispatch's 409s.
 
 use http::StatusCode;
 use serde_json::json;

@@ -1,6 +1,6 @@
-//! The role × route matrix: every route of the route table, called by a caller of each role
-//! (and by a member of another organization), is allowed or refused exactly as Dispatch's
-//! permission classes say (spec §3.3). A route added to the table without a row here fails.
+//! The role × route matrix: every route of the route table, called by a caller of each role (and by
+//! a member of another organization), is allowed or refused exactly as Dispatch's permission
+//! classes say (docs/contract.md §3.3). A route added to the table without a row here fails.
 
 use dispatch_shared::domain::users;
 use dispatch_shared::model::Role;

@@ -1,4 +1,4 @@
-//! The plugins route group as Dispatch's UI calls it (spec §5.6, §9): the catalogue with its
+//! The plugins route group as Dispatch's UI calls it (docs/contract.md §9): the catalogue with its
 //! schemas, an instance of every plugin in every project, role rules, tenant isolation,
 //! configuration validation, sealed secrets and the one-enabled-per-type rule.
 

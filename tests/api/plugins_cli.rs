@@ -1,5 +1,5 @@
-//! `dispatch plugins install | list | uninstall` (spec §8.3, Q-PL4): rows in and out of the
-//! catalogue, old projects given the instances they lack, uninstalled plugins' instances
+//! `dispatch plugins install | list | uninstall` (docs/contract.md §8.2, Q-PL4): rows in and out of
+//! the catalogue, old projects given the instances they lack, uninstalled plugins' instances
 //! reading as broken until the plugin is installed again.
 
 use dispatch_cli::plugins::{PluginsCommand, execute};

@@ -1,5 +1,5 @@
 //! The projects route group (list, create, get) as Dispatch's UI calls it, with the project
-//! init data (spec §7.5) written with every project, and tenant isolation.
+//! init data (docs/contract.md §7.4) written with every project, and tenant isolation.
 
 use dispatch_shared::domain::users;
 use dispatch_shared::model::Role;

@@ -1,5 +1,5 @@
-//! The users route group, called as Dispatch's UI calls it (spec §9), with every role, across
-//! two organizations, and with bad and over-reaching input.
+//! The users route group, called as Dispatch's UI calls it (docs/contract.md §9), with every role,
+//! across two organizations, and with bad and over-reaching input.
 
 use dispatch_shared::domain::users;
 use dispatch_shared::model::{Organization, Role};

@@ -130,7 +130,8 @@ impl InitReport {
 }
 
 /// Idempotent initialisation: table, schema version, plugin catalogue, then the default
-/// organization (whose default project gets an instance of every plugin; spec §8.2's order).
+/// organization (whose default project gets an instance of every plugin; Dispatch's order,
+/// docs/contract.md §8.1).
 pub async fn init(store: &Store) -> anyhow::Result<InitReport> {
     let outcome = schema::ensure_table(store.client(), store.table())
         .await
@@ -173,7 +174,7 @@ pub async fn init(store: &Store) -> anyhow::Result<InitReport> {
             Err(e) => return Err(anyhow::anyhow!("creating the default organization: {e}")),
         }
     };
-    // Projects created before a plugin was installed get its instance too (§8.2: every
+    // Projects created before a plugin was installed get its instance too (D-PLG3: every
     // project has one instance of every catalogue plugin after init).
     let installed = dispatch_shared::domain::plugins::catalogue::installed(store).await?;
     let instances_added =

@@ -1,4 +1,4 @@
-//! `dispatch plugins …`: the plugin catalogue in the table (spec §8.3).
+//! `dispatch plugins …`: the plugin catalogue in the table (docs/contract.md §8.2).
 
 use clap::Subcommand;
 use dispatch_shared::domain::plugins::{backfill, catalogue};

@@ -82,7 +82,7 @@ pub async fn update_member(
     .await
 }
 
-/// Dispatch's default-project switch (§5.2 U4 step 5): every link of the user in the
+/// Dispatch's default-project switch (docs/contract.md §5.2): every link of the user in the
 /// organization loses its default flag, then each listed project gets a new default link or
 /// its existing link takes the entry's flag. Links are written under their versions.
 fn switch_default_projects(

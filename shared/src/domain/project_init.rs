@@ -1,6 +1,6 @@
-//! Dispatch's project init flow (spec §7.5): the taxonomy every new project starts with, as
-//! items of the project's partition. They are written in the same transaction as the project,
-//! so a project never exists without them.
+//! Dispatch's project init flow (docs/contract.md §7.4): the taxonomy every new project starts
+//! with, as items of the project's partition. They are written in the same transaction as the
+//! project, so a project never exists without them.
 
 use serde_json::{Value, json};
 

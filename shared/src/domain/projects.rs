@@ -1,5 +1,5 @@
 //! Projects as a list: the filterable fields, sort orders and search fields of
-//! `GET /{organization}/projects` (spec §5.5 P1, §9), and how their items are loaded.
+//! `GET /{organization}/projects` (docs/contract.md §5.4), and how their items are loaded.
 
 use serde_json::Value;
 
@@ -80,8 +80,9 @@ pub async fn load(store: &Store, keys: Vec<Key>) -> Result<Vec<Value>, ApiError>
     Ok(views)
 }
 
-/// Creates a project in `org` with its init data (spec §7.5), in one transaction, and counts it.
-/// A taken name is Dispatch's intended 422 "A project with this name already exists." (Q-G1).
+/// Creates a project in `org` with its init data (docs/contract.md §7.4), in one transaction, and
+/// counts it. A taken name is Dispatch's intended 422 "A project with this name already exists."
+/// (Q-G1).
 pub async fn create(
     store: &Store,
     org: &crate::model::Organization,
@@ -284,7 +285,7 @@ pub(crate) fn name_guard_item(slug: &str, name: &str, project_id: i32) -> crate:
 }
 
 /// Adds a new project to `tx`: its name and id guards (checked first, in Dispatch's order), the
-/// project item and its init data (spec §7.5): a disabled instance of every installed
+/// project item and its init data (docs/contract.md §7.4): a disabled instance of every installed
 /// catalogue plugin in `plugins`, then the taxonomy. A project never exists without them.
 /// The caller counts the `plugins.len()` new instances in the organization.
 pub(crate) async fn add_new(

@@ -1,7 +1,8 @@
-//! Dispatch's filter grammar (spec §6.3), evaluated against the JSON views of a list's items:
-//! leaves `{"model"?, "field", "op"?, "value"?}`, `{"and": […]}`, `{"or": […]}`, `{"not": [one]}`,
-//! and lists (implicit AND); seventeen operators. Values are coerced to the field's type (the UI
-//! sends `"true"` for booleans). Every mistake is a 422 that names it (Dispatch answers 500).
+//! Dispatch's filter grammar (docs/contract.md §6.3), evaluated against the JSON views of a list's
+//! items: leaves `{"model"?, "field", "op"?, "value"?}`, `{"and": […]}`, `{"or": […]}`,
+//! `{"not": [one]}`, and lists (implicit AND); seventeen operators. Values are coerced to the
+//! field's type (the UI sends `"true"` for booleans). Every mistake is a 422 that names it
+//! (Dispatch answers 500).
 //!
 //! The work per item is bounded: at most [`MAX_CONDITIONS`] comparisons (each value of an `in`
 //! list counts), string values and patterns of at most [`MAX_VALUE_CHARS`] characters, and

@@ -1,5 +1,5 @@
-//! The list layer every list endpoint uses: Dispatch's parameters and envelope (spec §6) on
-//! DynamoDB, with work proportional to the page.
+//! The list layer every list endpoint uses: Dispatch's parameters and envelope
+//! (docs/contract.md §6) on DynamoDB, with work proportional to the page.
 //!
 //! - **Order.** Each collection has up to three sort orders backed by the keys-only list indexes
 //!   (users by email, organizations and projects by name and display name, plugins by slug, title

@@ -1,8 +1,8 @@
-//! `q`, Dispatch's full-text search (spec §6.4): whitespace-separated words match as prefixes
-//! of words of the searchable fields, all of them (AND); the word `or` separates alternatives;
-//! a leading `-` negates a term; `"quoted phrases"` match as phrases. Case-insensitive. Like
-//! Dispatch, a model with a `name` also matches when the name contains `q`. `q` has at most
-//! 255 characters ([`super::params::MAX_Q_CHARS`]).
+//! `q`, Dispatch's full-text search (docs/contract.md §6.4): whitespace-separated words match as
+//! prefixes of words of the searchable fields, all of them (AND); the word `or` separates
+//! alternatives; a leading `-` negates a term; `"quoted phrases"` match as phrases.
+//! Case-insensitive. Like Dispatch, a model with a `name` also matches when the name contains `q`.
+//! `q` has at most 255 characters ([`super::params::MAX_Q_CHARS`]).
 
 /// One term of a query.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -25,7 +25,7 @@ pub fn parse_text(field: &str, raw: &str) -> Option<Result<String, Invalid>> {
     })
 }
 
-/// A project as stored, with Dispatch's API field set (spec §4.3).
+/// A project as stored, with Dispatch's API field set (docs/contract.md §4.3).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Project {
     pub id: i32,

@@ -1,5 +1,5 @@
 //! Value types shared by every entity, validated on construction (Dispatch's `models.py` field
-//! types, spec §1.6). Names and other free text are in [`super::text`].
+//! types, docs/contract.md §1.4). Names and other free text are in [`super::text`].
 
 use serde::{Deserialize, Deserializer, Serialize};
 

@@ -9,9 +9,10 @@
 //! # Key design
 //!
 //! `<slug>` is an organization slug (immutable), `<uid>`/`<pid>`/… are ids, `<email>` the
-//! normalised email (immutable). "§12.1" names the lookups of the Dispatch spec each row serves.
+//! normalised email (immutable). The last column names the lookups each row serves (the list
+//! of lookups the API needs is docs/contract.md §10).
 //!
-//! | Item | `pk` | `sk` | `gsi1pk` / `gsi1sk` | `list_pk` / sort keys | Serves (§12.1) |
+//! | Item | `pk` | `sk` | `gsi1pk` / `gsi1sk` | `list_pk` / sort keys | Serves |
 //! |---|---|---|---|---|---|
 //! | Schema version | `META` | `SCHEMA` | | | migrations (`database init`) |
 //! | Id counter | `COUNTER#<KIND>` | `COUNTER` | | | ids unique per entity type, reserved in blocks |

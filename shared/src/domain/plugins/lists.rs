@@ -1,4 +1,4 @@
-//! The plugin catalogue, plugin instances and plugin events as lists (spec §5.6, §9): their
+//! The plugin catalogue, plugin instances and plugin events as lists (docs/contract.md §9): their
 //! filterable models, sort orders and search fields (the views are built in [`super::reads`]).
 
 use crate::list::{FieldType, ListSpec, ModelFields, Sort};
