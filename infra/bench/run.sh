@@ -24,7 +24,7 @@ eval "$("$stack" env test)"
 functions="${BENCH_FUNCTIONS:-auth users organizations projects plugins}"
 # shellcheck disable=SC2046
 cargo build --quiet --release $(for f in $functions; do echo "-p dispatch-$f"; done) -p dispatch-cli >&2
-cargo run --quiet --release -p dispatch-shared --example argon2_baseline
+cargo run --quiet --release -p dispatch-domain --example argon2_baseline
 
 export DISPATCH_TABLE_NAME="bench-$(date +%s)"
 export DISPATCH_JWT_SECRET_ID="bench/jwt" DISPATCH_CURSOR_SECRET_ID="bench/cursor"
@@ -66,7 +66,7 @@ for case in login-ok login-wrong login-unknown; do
 done
 
 # The baseline again, now that the machine is warm (BENCHMARKS.md compares with the median of both).
-cargo run --quiet --release -p dispatch-shared --example argon2_baseline
+cargo run --quiet --release -p dispatch-domain --example argon2_baseline
 
 # The other functions: cold start and peak RSS over their fixture, with the member's token.
 for function in $functions; do

@@ -1,8 +1,8 @@
 //! A password belongs to the person, not to one organization: an Owner of one organization
 //! cannot take over an account that also opens another.
 
-use dispatch_shared::domain::users;
-use dispatch_shared::model::Role;
+use dispatch_domain::model::Role;
+use dispatch_domain::users;
 use http::StatusCode;
 use serde_json::json;
 

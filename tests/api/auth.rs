@@ -323,22 +323,22 @@ async fn forged_expired_and_revoked_tokens_are_401_with_the_generic_body() {
     assert_eq!(no_header.status, StatusCode::UNAUTHORIZED);
 
     // A password change bumps the token version: the older token stops working.
-    let user: dispatch_shared::model::User =
-        dispatch_shared::domain::users::find_by_email(&app.store, "dave@example.com")
+    let user: dispatch_domain::model::User =
+        dispatch_domain::users::find_by_email(&app.store, "dave@example.com")
             .await
             .unwrap()
             .unwrap();
     let hash = app
         .state
         .passwords()
-        .hash(&dispatch_shared::auth::Password::parse("a new passphrase").unwrap())
+        .hash(&dispatch_domain::auth::Password::parse("a new passphrase").unwrap())
         .await
         .unwrap();
-    dispatch_shared::domain::users::set_password(
+    dispatch_domain::users::set_password(
         &app.store,
         user.id,
         &hash,
-        &dispatch_shared::domain::account_authority::Authority::Operator,
+        &dispatch_domain::account_authority::Authority::Operator,
     )
     .await
     .unwrap();

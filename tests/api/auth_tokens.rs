@@ -2,8 +2,8 @@
 //! and audience, and a token whose user is gone never authenticates as a later owner of its
 //! email (auto-provisioning checks the token's `sub`).
 
-use dispatch_shared::domain::users;
-use dispatch_shared::store::keys;
+use dispatch_domain::users;
+use dispatch_store::keys;
 use http::StatusCode;
 use jsonwebtoken::{Algorithm, EncodingKey, Header, encode};
 use serde_json::{Value, json};

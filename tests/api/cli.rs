@@ -1,7 +1,7 @@
 //! `dispatch database init` and the other admin commands against the local stack.
 
-use dispatch_shared::model::{Organization, Project};
-use dispatch_shared::store::keys;
+use dispatch_domain::model::{Organization, Project};
+use dispatch_store::keys;
 
 use crate::helpers::{empty_store, scan_all};
 
@@ -217,9 +217,9 @@ mod user_commands {
             "User successfully updated."
         );
         assert_eq!(app.send(authed("GET", &myrole, &token)).await.body, "Owner");
-        let org: dispatch_shared::model::Organization = app
+        let org: dispatch_domain::model::Organization = app
             .store
-            .get(&dispatch_shared::store::keys::organization(&acme.slug))
+            .get(&dispatch_store::keys::organization(&acme.slug))
             .await
             .unwrap()
             .unwrap();

@@ -2,10 +2,10 @@
 //! organization's counter in its own transaction; concurrent creations conflict on that item,
 //! and the server retries them so that all succeed and the count stays exact.
 
-use dispatch_shared::auth::Password;
-use dispatch_shared::domain::users;
-use dispatch_shared::model::{EmailAddress, Organization, Role};
-use dispatch_shared::store::keys;
+use dispatch_domain::auth::Password;
+use dispatch_domain::model::{EmailAddress, Organization, Role};
+use dispatch_domain::users;
+use dispatch_store::keys;
 
 use crate::helpers::spawn_app;
 

@@ -6,10 +6,10 @@ use std::time::Duration;
 use aws_sdk_dynamodb::types::AttributeValue;
 use axum::Router;
 use axum::body::Body;
+use dispatch_domain::config::Config;
+use dispatch_domain::secrets::Secrets;
 use dispatch_shared::AppState;
-use dispatch_shared::config::Config;
-use dispatch_shared::secrets::Secrets;
-use dispatch_shared::store::Store;
+use dispatch_store::Store;
 use http::{Request, Response, StatusCode};
 use http_body_util::BodyExt;
 use serde_json::Value;
@@ -130,10 +130,10 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Config)) -> TestApp {
         cursor_secret_id: secrets.cursor_id.clone(),
         encryption_secret_id: Some(secrets.encryption_id.clone()),
         jwt_lifetime: Duration::from_secs(86_400),
-        jwt_issuer: dispatch_shared::config::DEFAULT_JWT_ISSUER.into(),
-        jwt_audience: dispatch_shared::config::DEFAULT_JWT_AUDIENCE.into(),
+        jwt_issuer: dispatch_domain::config::DEFAULT_JWT_ISSUER.into(),
+        jwt_audience: dispatch_domain::config::DEFAULT_JWT_AUDIENCE.into(),
         registration_enabled: true,
-        auto_join: dispatch_shared::config::AutoJoin::Listed(vec!["default".into()]),
+        auto_join: dispatch_domain::config::AutoJoin::Listed(vec!["default".into()]),
     };
     let mut config = config;
     configure(&mut config);
@@ -299,11 +299,11 @@ pub async fn call_event(router: &Router, event_json: &str) -> TestResponse {
 pub async fn create_organization(
     store: &Store,
     name: &str,
-) -> dispatch_shared::model::Organization {
-    dispatch_shared::domain::organizations::create(
+) -> dispatch_domain::model::Organization {
+    dispatch_domain::organizations::create(
         store,
-        dispatch_shared::domain::organizations::NewOrganization {
-            name: dispatch_shared::model::NameStr::parse(name).unwrap(),
+        dispatch_domain::organizations::NewOrganization {
+            name: dispatch_domain::model::NameStr::parse(name).unwrap(),
             description: None,
             default: false,
             banner_enabled: false,
@@ -351,9 +351,9 @@ impl TestApp {
         &self,
         email: &str,
         password: &str,
-        role: dispatch_shared::model::Role,
+        role: dispatch_domain::model::Role,
     ) -> String {
-        use dispatch_shared::domain::users;
+        use dispatch_domain::users;
         let token = self.register(email, password).await;
         let org = users::organization(&self.store, "default")
             .await
@@ -373,19 +373,19 @@ impl TestApp {
     /// organizations), with `role` there, and returns their token.
     pub async fn member_only_of(
         &self,
-        org: &dispatch_shared::model::Organization,
+        org: &dispatch_domain::model::Organization,
         email: &str,
         password: &str,
-        role: dispatch_shared::model::Role,
+        role: dispatch_domain::model::Role,
     ) -> String {
-        let address = dispatch_shared::model::EmailAddress::parse(email).unwrap();
+        let address = dispatch_domain::model::EmailAddress::parse(email).unwrap();
         let password_hash = self
             .state
             .passwords()
-            .hash(&dispatch_shared::auth::Password::parse(password).unwrap())
+            .hash(&dispatch_domain::auth::Password::parse(password).unwrap())
             .await
             .unwrap();
-        dispatch_shared::domain::users::create(
+        dispatch_domain::users::create(
             &self.store,
             &address,
             password_hash,

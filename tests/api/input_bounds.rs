@@ -79,8 +79,11 @@ async fn like_patterns_are_bounded_and_pathological_ones_match_correctly() {
     let too_long =
         projects_where(&app, &token, like("like", format!("{}%", "%a".repeat(128)))).await;
     refused(&too_long, json!(["query", "filter"]), "string_too_long");
-    let conditions: Vec<Value> = (0..51).map(|_| like("like", "%a%".into())).collect();
+    let conditions: Vec<Value> = (0..51).map(|_| like("==", "a".into())).collect();
     let too_many = projects_where(&app, &token, json!({"and": conditions})).await;
+    refused(&too_many, json!(["query", "filter"]), "too_long");
+    let patterns: Vec<Value> = (0..6).map(|_| like("ilike", "%a%".into())).collect();
+    let too_many = projects_where(&app, &token, json!({"or": patterns})).await;
     refused(&too_many, json!(["query", "filter"]), "too_long");
 
     // The longest allowed patterns a backtracking matcher retries at every position, over
@@ -90,6 +93,12 @@ async fn like_patterns_are_bounded_and_pathological_ones_match_correctly() {
         ("ilike", format!("{}B", "%A".repeat(127)), vec![]),
         ("like", format!("%{}b%", "a".repeat(252)), vec![]),
         ("like", format!("%{}", "_a".repeat(127)), vec!["Long Notes"]),
+        ("like", format!("%{}b%", "_a".repeat(126)), vec![]),
+        (
+            "ilike",
+            format!("%{}A%", "A_".repeat(126)),
+            vec!["Long Notes"],
+        ),
         ("like", format!("{}%", "a".repeat(254)), vec!["Long Notes"]),
         (
             "not_ilike",

@@ -108,7 +108,7 @@ async fn an_admin_manages_plugin_instances_through_api_gateway_events() {
         .registered_with_role(
             "admin@example.com",
             "correct horse battery",
-            dispatch_shared::model::Role::Admin,
+            dispatch_domain::model::Role::Admin,
         )
         .await;
     let router = dispatch_plugins::router(app.state.clone()).unwrap();

@@ -2,14 +2,15 @@
 //! and parameters, index-backed sorts, cursors that survive concurrent inserts, filters and
 //! search, 422s that name the problem, and the work a page costs.
 
-use dispatch_shared::ApiError;
-use dispatch_shared::domain::organizations::project_item;
-use dispatch_shared::domain::projects;
-use dispatch_shared::list::{ListParams, ListSpec, Page, list};
-use dispatch_shared::model::Project;
-use dispatch_shared::store::Store;
-use dispatch_shared::store::keys::{self, Key, collection};
-use dispatch_shared::time::Timestamp;
+use dispatch_domain::DomainError;
+use dispatch_domain::list::{ListParams, ListSpec, Page, list};
+use dispatch_domain::model::Project;
+use dispatch_domain::organizations::project_item;
+use dispatch_domain::projects;
+use dispatch_domain::time::Timestamp;
+use dispatch_shared::views::project_read;
+use dispatch_store::Store;
+use dispatch_store::keys::{self, Key, collection};
 use serde_json::Value;
 
 use crate::helpers::{TestApp, spawn_app};
@@ -41,7 +42,7 @@ async fn seed(store: &Store, first: i32, count: i32) {
     store.put_batch(items).await.unwrap();
 }
 
-async fn page(app: &TestApp, total: i64, query: &str) -> Result<Page, ApiError> {
+async fn page(app: &TestApp, total: i64, query: &str) -> Result<Page, DomainError> {
     let params = ListParams::parse(Some(query))?;
     let store = app.store.clone();
     list(
@@ -51,7 +52,10 @@ async fn page(app: &TestApp, total: i64, query: &str) -> Result<Page, ApiError> 
         &params,
         move |keys: Vec<Key>| {
             let store = store.clone();
-            async move { projects::load(&store, keys).await }
+            async move {
+                let found = dispatch_domain::project_reads::load(&store, keys).await?;
+                Ok(found.iter().map(project_read).collect())
+            }
         },
     )
     .await
@@ -256,7 +260,7 @@ async fn mistakes_are_422s_that_name_the_problem() {
         ("cursor=forged.cursor", "Invalid or expired cursor"),
     ] {
         match page(&app, 2, query).await {
-            Err(ApiError::Validation(details)) => assert!(
+            Err(DomainError::Invalid(details)) => assert!(
                 details[0].msg.contains(fragment),
                 "{query}: {}",
                 details[0].msg
@@ -275,7 +279,7 @@ async fn mistakes_are_422s_that_name_the_problem() {
         |_| async { Ok(Vec::new()) },
     )
     .await;
-    assert!(matches!(result, Err(ApiError::Validation(_))));
+    assert!(matches!(result, Err(DomainError::Invalid(_))));
 }
 
 #[tokio::test]
@@ -304,6 +308,6 @@ async fn a_cursor_of_another_collection_or_query_is_refused() {
         |_| async { Ok(Vec::new()) },
     )
     .await;
-    assert!(matches!(result, Err(ApiError::Validation(_))));
+    assert!(matches!(result, Err(DomainError::Invalid(_))));
     let _ = keys::project(ORG, 1);
 }

@@ -3,10 +3,11 @@
 //! have not landed (members, the plugin catalogue, instances, events) use items written straight
 //! into their list indexes, with the JSON views those route groups will serve.
 
-use dispatch_shared::domain::{memberships, organizations, plugins};
-use dispatch_shared::list::{ListParams, ListSpec, Page, list};
-use dispatch_shared::store::keys::{Key, sort_value};
-use dispatch_shared::store::{Item, Store, from_attributes};
+use dispatch_domain::list::{ListParams, ListSpec, Page, list};
+use dispatch_domain::{memberships, organizations, plugins};
+use dispatch_shared::views::OrganizationRead;
+use dispatch_store::keys::{Key, sort_value};
+use dispatch_store::{Item, Store, from_attributes};
 use serde_json::{Value, json};
 
 use crate::helpers::{TestApp, create_organization, spawn_app};
@@ -133,7 +134,10 @@ async fn organizations_by_name_and_the_banners_slug_filter() {
         &params,
         move |keys| {
             let store = store.clone();
-            async move { organizations::load(&store, keys).await }
+            async move {
+                let found = organizations::load(&store, keys).await?;
+                Ok(found.iter().map(OrganizationRead::json).collect())
+            }
         },
     )
     .await
@@ -156,7 +160,10 @@ async fn organizations_by_name_and_the_banners_slug_filter() {
         &params,
         move |keys| {
             let store = store.clone();
-            async move { organizations::load(&store, keys).await }
+            async move {
+                let found = organizations::load(&store, keys).await?;
+                Ok(found.iter().map(OrganizationRead::json).collect())
+            }
         },
     )
     .await

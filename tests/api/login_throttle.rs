@@ -4,10 +4,10 @@
 
 use std::sync::Arc;
 
-use dispatch_shared::auth::throttle::{
+use dispatch_domain::auth::throttle::{
     ACCOUNT_DELAY_AFTER, IP_LIMIT, IP_WINDOW, PAIR_LIMIT, PAIR_WINDOW,
 };
-use dispatch_shared::store::keys;
+use dispatch_store::keys;
 use http::StatusCode;
 use serde_json::json;
 
@@ -155,7 +155,7 @@ async fn failures_from_many_sources_slow_an_account_down_but_never_lock_it() {
     let app = spawn_app().await;
     app.register("famous@example.com", PASSWORD).await;
     // An attacker spreads guesses over many sources, each below its own limit.
-    let delay = dispatch_shared::auth::throttle::delay_after(ACCOUNT_DELAY_AFTER).unwrap();
+    let delay = dispatch_domain::auth::throttle::delay_after(ACCOUNT_DELAY_AFTER).unwrap();
     for i in 0..ACCOUNT_DELAY_AFTER {
         let ip = format!("198.18.{}.{}", i / 4, i % 4);
         let response = login_from(&app, &ip, "famous@example.com", WRONG).await;
@@ -186,7 +186,7 @@ async fn a_source_ip_over_its_limit_is_refused_whatever_the_account() {
         .put_item()
         .table_name(app.store.table())
         .set_item(Some(
-            dispatch_shared::store::Item::bare(
+            dispatch_store::Item::bare(
                 &keys::login_throttle_ip("203.0.113.9", window),
                 "LoginThrottle",
             )

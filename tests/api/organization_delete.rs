@@ -4,9 +4,9 @@
 
 use std::collections::BTreeSet;
 
-use dispatch_shared::domain::{organization_delete, projects};
-use dispatch_shared::model::{Project, Role};
-use dispatch_shared::store::keys;
+use dispatch_domain::model::{Project, Role};
+use dispatch_domain::{organization_delete, projects};
+use dispatch_store::keys;
 use http::StatusCode;
 use serde_json::{Value, json};
 
@@ -46,7 +46,7 @@ async fn traces_of(app: &TestApp, slug: &str, name: &str) -> Vec<String> {
 async fn populated_organization(app: &TestApp, owner: &str) -> (i64, String) {
     let created = app.post_organization(owner, "Acme Corp").await;
     app.post_project(owner, "acme_corp", "Payments").await;
-    let org = dispatch_shared::domain::users::organization(&app.store, "acme_corp")
+    let org = dispatch_domain::users::organization(&app.store, "acme_corp")
         .await
         .unwrap()
         .unwrap();
@@ -132,7 +132,7 @@ async fn the_owner_deletes_an_organization_and_nothing_of_it_is_left() {
 async fn the_default_organization_is_never_deleted() {
     let app = spawn_app().await;
     let token = app.register("owner@example.com", PASSWORD).await;
-    let default = dispatch_shared::domain::users::organization(&app.store, "default")
+    let default = dispatch_domain::users::organization(&app.store, "default")
         .await
         .unwrap()
         .unwrap();
@@ -173,7 +173,7 @@ async fn an_interrupted_deletion_is_invisible_and_the_next_request_finishes_it()
     let owner = app.register("owner@example.com", PASSWORD).await;
     let before = organization_keys(&app).await;
     let (id, manager) = populated_organization(&app, &owner).await;
-    let org = dispatch_shared::domain::users::organization(&app.store, "acme_corp")
+    let org = dispatch_domain::users::organization(&app.store, "acme_corp")
         .await
         .unwrap()
         .unwrap();
@@ -230,7 +230,7 @@ async fn an_interrupted_deletion_is_invisible_and_the_next_request_finishes_it()
     )
     .await;
     assert!(
-        matches!(late, Err(dispatch_shared::ApiError::NotFound(_))),
+        matches!(late, Err(dispatch_domain::DomainError::NotFound(_))),
         "{late:?}"
     );
 

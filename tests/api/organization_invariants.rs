@@ -3,9 +3,9 @@
 
 use std::sync::Arc;
 
-use dispatch_shared::config::AutoJoin;
-use dispatch_shared::domain::{auto_join, users};
-use dispatch_shared::model::Role;
+use dispatch_domain::config::AutoJoin;
+use dispatch_domain::model::Role;
+use dispatch_domain::{auto_join, users};
 use http::StatusCode;
 use serde_json::json;
 
@@ -47,7 +47,7 @@ async fn the_last_owner_cannot_be_demoted_by_any_path() {
     assert_eq!(demoted.status, StatusCode::CONFLICT, "{}", demoted.body);
     assert_eq!(
         demoted.body["detail"][0]["msg"],
-        dispatch_shared::domain::roles::LAST_OWNER
+        dispatch_domain::roles::LAST_OWNER
     );
     // The operator's CLI is refused the same way.
     let cli = dispatch_cli::user::run_with(
@@ -285,7 +285,7 @@ async fn the_default_project_of_an_organization_cannot_be_deleted() {
         (refused.status, refused.body["detail"][0]["msg"].as_str()),
         (
             StatusCode::CONFLICT,
-            Some(dispatch_shared::domain::project_delete::DEFAULT_PROJECT_KEPT)
+            Some(dispatch_domain::project_delete::DEFAULT_PROJECT_KEPT)
         )
     );
     let still = app

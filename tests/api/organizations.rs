@@ -1,10 +1,10 @@
 //! Organization creation (shared by `database init` and, later, `POST /organizations`): one
 //! transaction, Dispatch's 409s in Dispatch's order, and exactly one default organization.
 
+use dispatch_domain::model::{NameStr, Organization};
+use dispatch_domain::organizations::{NewOrganization, create};
 use dispatch_shared::ApiError;
-use dispatch_shared::domain::organizations::{NewOrganization, create};
-use dispatch_shared::model::{NameStr, Organization};
-use dispatch_shared::store::keys;
+use dispatch_store::keys;
 
 use crate::helpers::spawn_app;
 
@@ -33,10 +33,18 @@ async fn a_taken_name_or_slug_is_a_409_and_writes_nothing() {
     assert_eq!(first.slug, "my_org");
     let before = app.scan_all().await;
 
-    let same_name = conflict_message(create(&app.store, new_org("My Org"), None).await);
+    let same_name = conflict_message(
+        create(&app.store, new_org("My Org"), None)
+            .await
+            .map_err(ApiError::from),
+    );
     assert_eq!(same_name, "An organization with this name already exists.");
 
-    let same_slug = conflict_message(create(&app.store, new_org("my org!"), None).await);
+    let same_slug = conflict_message(
+        create(&app.store, new_org("my org!"), None)
+            .await
+            .map_err(ApiError::from),
+    );
     assert_eq!(same_slug, "An organization with this slug already exists.");
 
     // Id counters may have moved (ids are never reused); nothing else did.
@@ -56,7 +64,10 @@ async fn a_taken_name_or_slug_is_a_409_and_writes_nothing() {
 #[tokio::test]
 async fn a_name_whose_slug_is_too_short_is_a_422() {
     let app = spawn_app().await;
-    match create(&app.store, new_org("ab!"), None).await {
+    match create(&app.store, new_org("ab!"), None)
+        .await
+        .map_err(ApiError::from)
+    {
         Err(ApiError::Validation(details)) => {
             assert_eq!(details[0].loc, dispatch_shared::loc!["body", "name"])
         }
@@ -143,7 +154,7 @@ async fn a_creation_that_fails_at_any_request_leaves_nothing_behind() {
                 })
                 .build(),
         );
-        let store = dispatch_shared::store::Store::new(client, app.store.table());
+        let store = dispatch_store::Store::new(client, app.store.table());
         match create(&store, new_org("Staged Org"), None).await {
             Err(_) => {
                 failed_stages += 1;
@@ -153,7 +164,7 @@ async fn a_creation_that_fails_at_any_request_leaves_nothing_behind() {
                     "request {fail_at} failed: nothing may be written"
                 );
                 assert!(
-                    dispatch_shared::domain::users::organization(&app.store, "staged_org")
+                    dispatch_domain::users::organization(&app.store, "staged_org")
                         .await
                         .unwrap()
                         .is_none()
@@ -168,7 +179,7 @@ async fn a_creation_that_fails_at_any_request_leaves_nothing_behind() {
     // Each of the 7 requests failed once: the organization, project, instance and init-data id
     // blocks, the catalogue's query and batch read, and the transaction.
     assert_eq!(failed_stages, 7);
-    let project = dispatch_shared::domain::users::organization(&app.store, "staged_org")
+    let project = dispatch_domain::users::organization(&app.store, "staged_org")
         .await
         .unwrap()
         .unwrap()

@@ -2,8 +2,8 @@
 //! a member of another organization), is allowed or refused exactly as Dispatch's permission
 //! classes say (docs/contract.md §3.3). A route added to the table without a row here fails.
 
-use dispatch_shared::domain::users;
-use dispatch_shared::model::Role;
+use dispatch_domain::model::Role;
+use dispatch_domain::users;
 use dispatch_shared::routes::ROUTES;
 use http::StatusCode;
 

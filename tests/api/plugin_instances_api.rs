@@ -2,9 +2,9 @@
 //! holds no plaintext secret; the mask written back keeps the secret), and at most one enabled
 //! instance per type and project, concurrent enables included (Q-PL1, Q-PL2, Q-PL3).
 
-use dispatch_shared::domain::plugins::instances::{get_active_instance, seal_context};
-use dispatch_shared::model::{PluginInstance, Role};
-use dispatch_shared::store::keys;
+use dispatch_domain::model::{PluginInstance, Role};
+use dispatch_domain::plugins::instances::{get_active_instance, seal_context};
+use dispatch_store::keys;
 use http::StatusCode;
 use serde_json::{Value, json};
 

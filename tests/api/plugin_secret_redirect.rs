@@ -3,10 +3,10 @@
 //! on the secret, and nothing is stored; sending the secret again, or keeping the addresses,
 //! works.
 
-use dispatch_shared::domain::plugins::instances::seal_context;
-use dispatch_shared::model::{PluginInstance, Role};
-use dispatch_shared::plugin_config::MASK;
-use dispatch_shared::store::keys;
+use dispatch_domain::model::{PluginInstance, Role};
+use dispatch_domain::plugin_config::MASK;
+use dispatch_domain::plugins::instances::seal_context;
+use dispatch_store::keys;
 use http::StatusCode;
 use serde_json::{Value, json};
 

@@ -2,8 +2,8 @@
 //! schemas, an instance of every plugin in every project, role rules, tenant isolation,
 //! configuration validation, sealed secrets and the one-enabled-per-type rule.
 
-use dispatch_shared::model::Role;
-use dispatch_shared::store::keys;
+use dispatch_domain::model::Role;
+use dispatch_store::keys;
 use http::StatusCode;
 use serde_json::{Value, json};
 
@@ -247,7 +247,7 @@ async fn deleting_a_project_removes_its_instances_and_frees_their_types() {
         "only the default project's instances: {left:?}"
     );
     assert!(
-        dispatch_shared::domain::plugins::instances::get_active_instance(
+        dispatch_domain::plugins::instances::get_active_instance(
             &app.store, "default", project_id, "ticket"
         )
         .await

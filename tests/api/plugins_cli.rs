@@ -3,7 +3,7 @@
 //! reading as broken until the plugin is installed again.
 
 use dispatch_cli::plugins::{PluginsCommand, execute};
-use dispatch_shared::model::Role;
+use dispatch_domain::model::Role;
 
 use crate::helpers::{authed, spawn_app};
 use crate::plugins_api::instances;

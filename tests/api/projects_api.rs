@@ -1,9 +1,9 @@
 //! The projects route group (list, create, get) as Dispatch's UI calls it, with the project
 //! init data (docs/contract.md §7.4) written with every project, and tenant isolation.
 
-use dispatch_shared::domain::users;
-use dispatch_shared::model::Role;
-use dispatch_shared::store::{Source, keys};
+use dispatch_domain::model::Role;
+use dispatch_domain::users;
+use dispatch_store::{Source, keys};
 use http::StatusCode;
 use serde_json::{Value, json};
 
@@ -30,7 +30,7 @@ async fn init_data(app: &TestApp, slug: &str, project_id: i64) -> Vec<Value> {
         .into_iter()
         .filter(|i| !i["sk"].as_s().unwrap().starts_with("USER#"))
         .map(|i| {
-            let mut value: Value = dispatch_shared::store::from_attributes(i.clone()).unwrap();
+            let mut value: Value = dispatch_store::from_attributes(i.clone()).unwrap();
             value["kind"] = json!(i["entity"].as_s().unwrap());
             value
         })
@@ -151,10 +151,7 @@ async fn the_default_organizations_project_has_its_init_data_too() {
         .unwrap()
         .unwrap();
     let data = init_data(&app, "default", i64::from(org.default_project_id.unwrap())).await;
-    assert_eq!(
-        data.len(),
-        dispatch_shared::domain::project_init::item_count()
-    );
+    assert_eq!(data.len(), dispatch_domain::project_init::item_count());
 }
 
 #[tokio::test]
@@ -273,7 +270,7 @@ async fn another_organizations_project_is_a_404() {
     assert_eq!(update.status, StatusCode::NOT_FOUND, "{}", update.body);
     let untouched = app
         .store
-        .get::<dispatch_shared::model::Project>(&keys::project("acme_corp", foreign))
+        .get::<dispatch_domain::model::Project>(&keys::project("acme_corp", foreign))
         .await
         .unwrap()
         .unwrap();
@@ -424,7 +421,7 @@ async fn deleting_a_project_hides_it_at_once_and_removes_what_belongs_to_it() {
     assert!(!init_data(&app, "default", id).await.is_empty());
 
     // An interrupted deletion: hidden, contents still there.
-    dispatch_shared::domain::project_delete::hide(&app.store, "default", id as i32)
+    dispatch_domain::project_delete::hide(&app.store, "default", id as i32)
         .await
         .unwrap();
     let path = format!("/api/v1/default/projects/{id}");
@@ -531,7 +528,7 @@ async fn the_installations_first_project_has_dispatchs_model_defaults() {
     let owner = app
         .registered_with_role("owner@example.com", "correct horse battery", Role::Owner)
         .await;
-    let org = dispatch_shared::domain::users::organization(&app.store, "default")
+    let org = dispatch_domain::users::organization(&app.store, "default")
         .await
         .unwrap()
         .unwrap();

@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 
 use dispatch_shared::http::{RouteHandlers, RouteTableError, app};
 use dispatch_shared::routes::{Function, Method, ROUTES, routes_of};
-use dispatch_shared::store::schema::INDEXES;
+use dispatch_store::schema::INDEXES;
 use http::StatusCode;
 use serde_yaml::Value;
 

@@ -1,7 +1,7 @@
 //! Secrets come from Secrets Manager (moto here), once, and their values never leak into
 //! errors; after a rotation the previous key still verifies.
 
-use dispatch_shared::secrets::Secrets;
+use dispatch_domain::secrets::Secrets;
 
 use crate::helpers::sdk_config;
 

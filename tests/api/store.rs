@@ -3,8 +3,8 @@
 
 use std::collections::HashSet;
 
-use dispatch_shared::store::schema::ensure_table;
-use dispatch_shared::store::{
+use dispatch_store::schema::ensure_table;
+use dispatch_store::{
     Item, Key, Store, StoreError, Transaction, from_attributes, retry_on_version_conflict,
 };
 use serde::{Deserialize, Serialize};
@@ -198,9 +198,7 @@ async fn ids_are_unique_across_processes_and_positive_31_bit() {
     let tasks = instances.iter().flat_map(|store| {
         (0..20).map(move |_| {
             let store = store.clone();
-            tokio::spawn(
-                async move { store.next_id(dispatch_shared::store::IdKind::Project).await },
-            )
+            tokio::spawn(async move { store.next_id(dispatch_store::IdKind::Project).await })
         })
     });
     let mut ids = HashSet::new();
@@ -216,13 +214,13 @@ async fn ids_are_unique_across_processes_and_positive_31_bit() {
 async fn batch_get_keeps_the_order_of_the_keys() {
     let app = spawn_app().await;
     let keys = [
-        dispatch_shared::store::keys::organization("default"),
+        dispatch_store::keys::organization("default"),
         Key::new("ORG#missing", "ORG"),
-        dispatch_shared::store::keys::schema(),
+        dispatch_store::keys::schema(),
     ];
     let found = app.store.batch_get(&keys).await.unwrap();
     assert_eq!(found.len(), 3);
-    let org: dispatch_shared::model::Organization =
+    let org: dispatch_domain::model::Organization =
         from_attributes(found[0].clone().unwrap()).unwrap();
     assert_eq!(org.slug, "default");
     assert!(found[1].is_none());

@@ -1,8 +1,8 @@
 //! The users route group, called as Dispatch's UI calls it (docs/contract.md §9), with every role,
 //! across two organizations, and with bad and over-reaching input.
 
-use dispatch_shared::domain::users;
-use dispatch_shared::model::{Organization, Role};
+use dispatch_domain::model::{Organization, Role};
+use dispatch_domain::users;
 use http::StatusCode;
 use serde_json::{Value, json};
 

@@ -10,15 +10,15 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use aws_sdk_dynamodb::config::interceptors::BeforeTransmitInterceptorContextRef;
 use aws_sdk_dynamodb::config::{ConfigBag, Intercept, RuntimeComponents};
 use aws_sdk_dynamodb::types::AttributeValue;
+use dispatch_domain::config::{AutoJoin, Config};
+use dispatch_domain::list::{ListParams, Page, list};
+use dispatch_domain::model::Project;
+use dispatch_domain::organizations::project_item;
+use dispatch_domain::projects;
+use dispatch_domain::secrets::Secrets;
+use dispatch_domain::time::Timestamp;
 use dispatch_shared::AppState;
-use dispatch_shared::config::{AutoJoin, Config};
-use dispatch_shared::domain::organizations::project_item;
-use dispatch_shared::domain::projects;
-use dispatch_shared::list::{ListParams, Page, list};
-use dispatch_shared::model::Project;
-use dispatch_shared::secrets::Secrets;
-use dispatch_shared::store::{Expression, Store, Transaction, keys};
-use dispatch_shared::time::Timestamp;
+use dispatch_store::{Expression, Store, Transaction, keys};
 use serde_json::json;
 use tower::ServiceExt;
 
@@ -138,8 +138,8 @@ async fn main() -> anyhow::Result<()> {
         cursor_secret_id: id,
         encryption_secret_id: None,
         jwt_lifetime: std::time::Duration::from_secs(3600),
-        jwt_issuer: dispatch_shared::config::DEFAULT_JWT_ISSUER.into(),
-        jwt_audience: dispatch_shared::config::DEFAULT_JWT_AUDIENCE.into(),
+        jwt_issuer: dispatch_domain::config::DEFAULT_JWT_ISSUER.into(),
+        jwt_audience: dispatch_domain::config::DEFAULT_JWT_AUDIENCE.into(),
         registration_enabled: true,
         auto_join: AutoJoin::Listed(vec!["default".into()]),
     };
@@ -155,7 +155,13 @@ async fn main() -> anyhow::Result<()> {
             let spec = projects::list_spec("default", total);
             let page: Page = list(&store, &state.secrets().cursor, &spec, &params, |keys| {
                 let store = store.clone();
-                async move { projects::load(&store, keys).await }
+                async move {
+                    let found = dispatch_domain::project_reads::load(&store, keys).await?;
+                    Ok(found
+                        .iter()
+                        .map(dispatch_shared::views::project_read)
+                        .collect())
+                }
             })
             .await
             .unwrap();
@@ -227,23 +233,23 @@ async fn main() -> anyhow::Result<()> {
     );
 
     // The users list with 10,000 members (issue 5): the UI's call, through the router.
-    let org: dispatch_shared::model::Organization = store
+    let org: dispatch_domain::model::Organization = store
         .get(&keys::organization("default"))
         .await?
         .expect("default");
     let members = (0..ITEMS)
         .map(|i| {
-            let membership = dispatch_shared::model::Membership {
+            let membership = dispatch_domain::model::Membership {
                 user_id: 200_000 + i,
                 email: format!("member{i:05}@example.com"),
                 organization_id: org.id,
                 organization_slug: "default".into(),
-                role: dispatch_shared::model::Role::Member,
+                role: dispatch_domain::model::Role::Member,
                 created_at: now,
                 updated_at: now,
                 version: 1,
             };
-            dispatch_shared::domain::users::membership_item(&membership).unwrap()
+            dispatch_domain::users::membership_item(&membership).unwrap()
         })
         .collect();
     store.put_batch(members).await?;
@@ -258,11 +264,11 @@ async fn main() -> anyhow::Result<()> {
     )?;
     store.transact(tx).await?;
     let params = ListParams::parse(Some("itemsPerPage=25&sortBy[]=email&descending[]=true"))?;
-    let org: dispatch_shared::model::Organization = store
+    let org: dispatch_domain::model::Organization = store
         .get(&keys::organization("default"))
         .await?
         .expect("default");
-    let spec = dispatch_shared::domain::memberships::member_list_spec("default", org.member_count);
+    let spec = dispatch_domain::memberships::member_list_spec("default", org.member_count);
     let members_page = list(&store, &state.secrets().cursor, &spec, &params, |keys| {
         let store = store.clone();
         async move {

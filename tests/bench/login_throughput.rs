@@ -5,10 +5,10 @@
 
 use std::time::{Duration, Instant};
 
+use dispatch_domain::config::{AutoJoin, Config};
+use dispatch_domain::secrets::Secrets;
 use dispatch_shared::AppState;
-use dispatch_shared::config::{AutoJoin, Config};
-use dispatch_shared::secrets::Secrets;
-use dispatch_shared::store::Store;
+use dispatch_store::Store;
 use http::{Request, StatusCode};
 use tower::ServiceExt;
 
@@ -93,8 +93,8 @@ async fn main() -> anyhow::Result<()> {
         cursor_secret_id: id,
         encryption_secret_id: None,
         jwt_lifetime: Duration::from_secs(3600),
-        jwt_issuer: dispatch_shared::config::DEFAULT_JWT_ISSUER.into(),
-        jwt_audience: dispatch_shared::config::DEFAULT_JWT_AUDIENCE.into(),
+        jwt_issuer: dispatch_domain::config::DEFAULT_JWT_ISSUER.into(),
+        jwt_audience: dispatch_domain::config::DEFAULT_JWT_AUDIENCE.into(),
         registration_enabled: true,
         auto_join: AutoJoin::Listed(vec!["default".into()]),
     };

@@ -5,13 +5,13 @@
 //! joins the auto-join organizations as Member, not necessarily the one in the URL.
 
 use axum::extract::{Path, State};
-use dispatch_shared::auth::{Password, token};
-use dispatch_shared::domain::users;
+use dispatch_domain::auth::{Password, token};
+use dispatch_domain::model::EmailAddress;
+use dispatch_domain::users;
+use dispatch_shared::AppState;
 use dispatch_shared::error::ApiError;
 use dispatch_shared::http::Json;
-use dispatch_shared::model::EmailAddress;
 use dispatch_shared::permissions::ORGANIZATION_NOT_FOUND;
-use dispatch_shared::{AppState, loc};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -34,12 +34,13 @@ pub async fn register(
         return Err(ApiError::RouteNotFound);
     }
     let slug = organization_slug(&organization)?;
-    let password =
-        Password::parse(&body.password).map_err(|invalid| invalid.at(loc!["body", "password"]))?;
+    let password = Password::parse(&body.password)
+        .map_err(|invalid| invalid.at(dispatch_domain::body!["password"]))?;
     if users::organization(state.store(), &slug).await?.is_none() {
         return Err(ApiError::NotFound(ORGANIZATION_NOT_FOUND.into()));
     }
-    let memberships = users::auto_join_organizations(&state, &slug).await?;
+    let memberships =
+        users::auto_join_organizations(state.store(), &state.config().auto_join, &slug).await?;
     let hash = state.passwords().hash(&password).await?;
     let user = users::create(state.store(), &body.email, hash, &memberships).await?;
     let token = token::issue(&state.secrets().jwt, &user, state.config())?;

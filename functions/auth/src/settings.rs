@@ -2,8 +2,8 @@
 //! user, embedded in the user item).
 
 use axum::extract::State;
-use dispatch_shared::domain::account_authority::Authority;
-use dispatch_shared::domain::users;
+use dispatch_domain::account_authority::Authority;
+use dispatch_domain::users;
 use dispatch_shared::error::ApiError;
 use dispatch_shared::http::Json;
 use dispatch_shared::views::UserSettingsRead;

@@ -4,18 +4,18 @@
 //! messages, a slug shorter than 3 characters or equal to a fixed path segment a 422.
 
 use axum::extract::State;
-use dispatch_shared::domain::organization_delete;
-use dispatch_shared::domain::organization_update::refuse_default_change;
-use dispatch_shared::domain::organizations::{self, NewOrganization};
+use dispatch_domain::model::{BannerText, Description, NameStr, PrimaryKey, ShortText};
+use dispatch_domain::organization_delete;
+use dispatch_domain::organization_update::refuse_default_change;
+use dispatch_domain::organizations::{self, NewOrganization};
 use dispatch_shared::error::ApiError;
 use dispatch_shared::http::Json;
-use dispatch_shared::model::{BannerText, Description, NameStr, PrimaryKey, ShortText};
 use dispatch_shared::views::OrganizationRead;
 use dispatch_shared::{AppState, Caller};
 use serde::Deserialize;
 
 /// Dispatch's `OrganizationCreate` (`id`, `slug` and other keys are ignored: ids are allocated), its text bounded
-/// (`dispatch_shared::model::text`).
+/// (`dispatch_domain::model::text`).
 #[derive(Debug, Deserialize)]
 pub struct CreateBody {
     #[serde(default)]

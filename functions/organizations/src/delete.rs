@@ -1,10 +1,10 @@
 //! `DELETE /api/v1/organizations/{organization_id}`: the Owner of an organization deletes it
 //! and everything in it; 200 with `null`, as Dispatch's other deletes. The default organization
 //! stays (409). Dispatch's UI offers this call but its API lacks it (Q-O2); see
-//! [`dispatch_shared::domain::organization_delete`] for how the removal is staged.
+//! [`dispatch_domain::organization_delete`] for how the removal is staged.
 
 use axum::extract::State;
-use dispatch_shared::domain::organization_delete;
+use dispatch_domain::organization_delete;
 use dispatch_shared::error::ApiError;
 use dispatch_shared::http::Json;
 use dispatch_shared::{AppState, Caller};

@@ -2,12 +2,11 @@
 //! on the shared list layer; the UI sorts by name and filters by slug for its banner.
 
 use axum::extract::{RawQuery, State};
-use dispatch_shared::domain::organizations;
+use dispatch_domain::list::{ListParams, list};
+use dispatch_domain::{organization_reads, organizations};
 use dispatch_shared::error::ApiError;
 use dispatch_shared::http::Json;
-use dispatch_shared::list::{ListParams, list};
-use dispatch_shared::store::item::number_attribute;
-use dispatch_shared::store::keys::{self, collection};
+use dispatch_shared::views::OrganizationRead;
 use dispatch_shared::{AppState, Caller};
 use serde_json::Value;
 
@@ -17,12 +16,7 @@ pub async fn list_organizations(
     RawQuery(query): RawQuery,
 ) -> Result<Json<Value>, ApiError> {
     let params = ListParams::parse(query.as_deref())?;
-    let total = state
-        .store()
-        .get_attributes(&keys::collection_count(collection::ORGANIZATIONS))
-        .await?
-        .and_then(|item| number_attribute(&item, "count"))
-        .unwrap_or(0);
+    let total = organization_reads::total(state.store()).await?;
     let store = state.store().clone();
     let page = list(
         state.store(),
@@ -31,7 +25,10 @@ pub async fn list_organizations(
         &params,
         |keys| {
             let store = store.clone();
-            async move { organizations::load(&store, keys).await }
+            async move {
+                let found = organizations::load(&store, keys).await?;
+                Ok(found.iter().map(OrganizationRead::json).collect())
+            }
         },
     )
     .await?;

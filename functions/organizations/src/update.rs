@@ -2,13 +2,11 @@
 //! description and banner (the default flag is the operator's: a change is a 403). Only the fields sent change; `name` (and so the slug)
 //! never does; a body `id` other than the path's is a 422.
 
-use axum::extract::{Path, State};
-use dispatch_shared::domain::organization_update::{
-    OrganizationChanges, refuse_default_change, update,
-};
+use axum::extract::State;
+use dispatch_domain::model::{BannerText, Description, Invalid, ShortText};
+use dispatch_domain::organization_update::{OrganizationChanges, refuse_default_change, update};
 use dispatch_shared::error::ApiError;
-use dispatch_shared::http::Json;
-use dispatch_shared::model::{BannerText, Description, Invalid, ShortText};
+use dispatch_shared::http::{Json, PathId, ensure_body_id};
 use dispatch_shared::views::OrganizationRead;
 use dispatch_shared::{AppState, Caller, loc};
 use serde_json::{Map, Value};
@@ -50,7 +48,7 @@ fn text_or_null<T: std::fmt::Display>(
     Ok(match string_or_null(body, field)? {
         Some(Some(text)) => Some(Some(
             parse(&text)
-                .map_err(|invalid| invalid.at(loc!["body", field]))?
+                .map_err(|invalid| invalid.at(dispatch_domain::body![field]))?
                 .to_string(),
         )),
         other => other,
@@ -71,22 +69,15 @@ pub fn changes(body: &Map<String, Value>) -> Result<OrganizationChanges, ApiErro
 pub async fn update_organization(
     State(state): State<AppState>,
     caller: Caller,
-    Path(raw_id): Path<String>,
+    PathId(id): PathId,
     Json(body): Json<Map<String, Value>>,
 ) -> Result<Json<OrganizationRead>, ApiError> {
     // The permission layer resolved the organization from the path and checked ownership.
     let org = caller.organization()?;
-    if body
-        .get("id")
-        .is_some_and(|id| !id.is_null() && id.as_i64() != Some(i64::from(org.id)))
-        || raw_id.parse::<i64>().ok() != Some(i64::from(org.id))
-    {
-        return Err(ApiError::validation(
-            "The id in the body does not match the path.",
-            loc!["body", "id"],
-            "value_error",
-        ));
-    }
+    // The path's id found this organization through its id guard; an organization re-created
+    // since under that slug has another id, and the old id must not update it.
+    ensure_body_id(Some(&Value::from(id)), org.id)?;
+    ensure_body_id(body.get("id"), org.id)?;
     refuse_default_change(boolean(&body, "default")?, org.default)?;
     let updated = update(state.store(), &org.slug, &changes(&body)?).await?;
     Ok(Json(OrganizationRead::from(&updated)))

@@ -2,11 +2,11 @@
 //! layer (the UI sorts by `Plugin.slug`), each plugin with its configuration schema.
 
 use axum::extract::{RawQuery, State};
-use dispatch_shared::domain::plugins::{self, reads};
+use dispatch_domain::list::{ListParams, list};
+use dispatch_domain::plugins::{self, reads};
 use dispatch_shared::error::ApiError;
 use dispatch_shared::http::Json;
-use dispatch_shared::list::{ListParams, list};
-use dispatch_shared::store::keys::collection;
+use dispatch_shared::views::plugin_read;
 use dispatch_shared::{AppState, Caller};
 use serde_json::Value;
 
@@ -16,7 +16,7 @@ pub async fn list_plugins(
     RawQuery(query): RawQuery,
 ) -> Result<Json<Value>, ApiError> {
     let params = ListParams::parse(query.as_deref())?;
-    let total = reads::collection_total(state.store(), collection::PLUGINS).await?;
+    let total = reads::catalogue_total(state.store()).await?;
     let store = state.store().clone();
     let page = list(
         state.store(),
@@ -25,7 +25,10 @@ pub async fn list_plugins(
         &params,
         |keys| {
             let store = store.clone();
-            async move { reads::load_catalogue(&store, keys).await }
+            async move {
+                let found = reads::load_catalogue(&store, keys).await?;
+                Ok(found.iter().map(plugin_read).collect())
+            }
         },
     )
     .await?;

@@ -2,11 +2,11 @@
 //! the shared list layer.
 
 use axum::extract::{RawQuery, State};
-use dispatch_shared::domain::plugins::{self, reads};
+use dispatch_domain::list::{ListParams, list};
+use dispatch_domain::plugins::{self, reads};
 use dispatch_shared::error::ApiError;
 use dispatch_shared::http::Json;
-use dispatch_shared::list::{ListParams, list};
-use dispatch_shared::store::keys::collection;
+use dispatch_shared::views::plugin_event_read;
 use dispatch_shared::{AppState, Caller};
 use serde_json::Value;
 
@@ -16,7 +16,7 @@ pub async fn list_plugin_events(
     RawQuery(query): RawQuery,
 ) -> Result<Json<Value>, ApiError> {
     let params = ListParams::parse(query.as_deref())?;
-    let total = reads::collection_total(state.store(), collection::PLUGIN_EVENTS).await?;
+    let total = reads::events_total(state.store()).await?;
     let store = state.store().clone();
     let page = list(
         state.store(),
@@ -25,7 +25,13 @@ pub async fn list_plugin_events(
         &params,
         |keys| {
             let store = store.clone();
-            async move { reads::load_events(&store, keys).await }
+            async move {
+                let found = reads::load_events(&store, keys).await?;
+                Ok(found
+                    .iter()
+                    .map(|(event, plugin)| plugin_event_read(event, plugin))
+                    .collect())
+            }
         },
     )
     .await?;

@@ -3,20 +3,20 @@
 //! organization is the path's, whatever the body's `organization` says.
 
 use axum::extract::State;
-use dispatch_shared::domain::projects;
-use dispatch_shared::error::ApiError;
-use dispatch_shared::http::Json;
-use dispatch_shared::model::{
+use dispatch_domain::model::{
     Description, DisplayName, EmailAddress, NameStr, PrimaryKey, Project, ShortText,
 };
-use dispatch_shared::time::Timestamp;
+use dispatch_domain::projects;
+use dispatch_domain::time::Timestamp;
+use dispatch_shared::error::ApiError;
+use dispatch_shared::http::Json;
 use dispatch_shared::views::project_read;
 use dispatch_shared::{AppState, Caller};
 use serde::Deserialize;
 use serde_json::Value;
 
 /// Dispatch's `ProjectCreate`: the writable fields of a project, with its API defaults; text
-/// bounded as `dispatch_shared::model::project::parse_text` bounds it on update.
+/// bounded as `dispatch_domain::model::project::parse_text` bounds it on update.
 #[derive(Debug, Deserialize)]
 pub struct CreateBody {
     #[serde(default)]

@@ -3,21 +3,19 @@
 //! disappears at once; its items are removed in bounded batches, and a repeated `DELETE`
 //! finishes a removal that was interrupted.
 
-use axum::extract::{Path, State};
-use dispatch_shared::domain::project_delete;
+use axum::extract::State;
+use dispatch_domain::project_delete;
 use dispatch_shared::error::ApiError;
-use dispatch_shared::http::Json;
+use dispatch_shared::http::{Json, PathId};
 use dispatch_shared::{AppState, Caller};
 use serde_json::Value;
-
-use crate::read::project_id;
 
 pub async fn delete_project(
     State(state): State<AppState>,
     caller: Caller,
-    Path((_, raw_id)): Path<(String, String)>,
+    PathId(id): PathId,
 ) -> Result<Json<Value>, ApiError> {
     let org = caller.organization()?;
-    project_delete::delete(state.store(), &org.slug, project_id(&raw_id)?).await?;
+    project_delete::delete(state.store(), &org.slug, id).await?;
     Ok(Json(Value::Null))
 }

@@ -2,10 +2,11 @@
 //! (the UI sorts by name or display name, searches by name, filters on `default` and `name`).
 
 use axum::extract::{RawQuery, State};
-use dispatch_shared::domain::projects;
+use dispatch_domain::list::{ListParams, list};
+use dispatch_domain::{project_reads, projects};
 use dispatch_shared::error::ApiError;
 use dispatch_shared::http::Json;
-use dispatch_shared::list::{ListParams, list};
+use dispatch_shared::views::project_read;
 use dispatch_shared::{AppState, Caller};
 use serde_json::Value;
 
@@ -25,7 +26,10 @@ pub async fn list_projects(
         &params,
         |keys| {
             let store = store.clone();
-            async move { projects::load(&store, keys).await }
+            async move {
+                let found = project_reads::load(&store, keys).await?;
+                Ok(found.iter().map(project_read).collect())
+            }
         },
     )
     .await?;

@@ -4,17 +4,17 @@
 //! 422 (Q-G1), the role must be one of the four, and the answer is a proper UserRead (Q-U1).
 
 use axum::extract::State;
-use dispatch_shared::auth::Password;
-use dispatch_shared::domain::users;
+use dispatch_domain::auth::Password;
+use dispatch_domain::model::{EmailAddress, Role};
+use dispatch_domain::project_refs::{ProjectRef, distinct_ids, resolve};
+use dispatch_domain::users;
 use dispatch_shared::error::ApiError;
 use dispatch_shared::http::Json;
-use dispatch_shared::model::{EmailAddress, Role};
+use dispatch_shared::views::UserRead;
 use dispatch_shared::{AppState, Caller, loc};
 use serde::Deserialize;
-use serde_json::Value;
 
-use crate::projects::{ProjectRef, distinct_ids, resolve};
-use crate::target::{member, user_read};
+use crate::target::user_read;
 
 /// Dispatch's `UserCreate` (`organizations` and other keys are ignored).
 #[derive(Debug, Deserialize)]
@@ -42,13 +42,13 @@ pub async fn create_user(
     State(state): State<AppState>,
     caller: Caller,
     Json(body): Json<CreateBody>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<UserRead>, ApiError> {
     let org = caller.organization()?;
     let password = body.password.as_deref().ok_or_else(|| {
         ApiError::validation("Field required", loc!["body", "password"], "missing")
     })?;
-    let password =
-        Password::parse(password).map_err(|invalid| invalid.at(loc!["body", "password"]))?;
+    let password = Password::parse(password)
+        .map_err(|invalid| invalid.at(dispatch_domain::body!["password"]))?;
     // Absent or null is the default role; any string, the empty one too, must be a role.
     let role = match body.role.as_deref() {
         Some(raw) => parse_role(raw)?,
@@ -70,8 +70,5 @@ pub async fn create_user(
         &[(org, role, &project_ids)],
     )
     .await?;
-    let (user, membership) = member(state.store(), org, user.id).await?;
-    Ok(Json(
-        user_read(state.store(), org, &user, &membership).await?,
-    ))
+    Ok(Json(user_read(&state, org, user.id).await?))
 }

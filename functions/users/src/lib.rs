@@ -14,7 +14,6 @@
 pub mod create;
 pub mod list;
 pub mod passwords;
-mod projects;
 pub mod read;
 mod target;
 pub mod update;

@@ -3,15 +3,14 @@
 //! organization (Q-L4): the collection itself is that organization's members.
 
 use axum::extract::{RawQuery, State};
-use dispatch_shared::domain::memberships;
+use dispatch_domain::list::{ListParams, list};
+use dispatch_domain::memberships;
 use dispatch_shared::error::ApiError;
 use dispatch_shared::http::Json;
-use dispatch_shared::list::{ListParams, list};
-use dispatch_shared::model::Membership;
-use dispatch_shared::store::{Key, from_attributes};
+use dispatch_shared::views::{member_list_item, user_projects};
 use dispatch_shared::{AppState, Caller};
 use futures_util::future::try_join_all;
-use serde_json::{Value, json};
+use serde_json::Value;
 
 pub async fn list_users(
     State(state): State<AppState>,
@@ -28,23 +27,11 @@ pub async fn list_users(
         &state.secrets().cursor,
         &spec,
         &params,
-        |keys: Vec<Key>| {
+        |keys| {
             let store = store.clone();
             async move {
-                let mut views = Vec::with_capacity(keys.len());
-                for item in store.batch_get(&keys).await?.into_iter().flatten() {
-                    let membership: Membership = from_attributes(item)?;
-                    views.push(json!({
-                        "id": membership.user_id,
-                        "email": membership.email,
-                        "projects": [],
-                        "role": membership.role,
-                        "organizations": [],
-                        "experimental_features": null,
-                        "settings": null,
-                    }));
-                }
-                Ok(views)
+                let members = memberships::load_members(&store, keys).await?;
+                Ok(members.iter().map(member_list_item).collect())
             }
         },
     )
@@ -56,7 +43,7 @@ pub async fn list_users(
     }))
     .await?;
     for (item, projects) in page.items.iter_mut().zip(projects) {
-        item["projects"] = serde_json::to_value(projects).unwrap_or_default();
+        item["projects"] = serde_json::to_value(user_projects(&projects)).unwrap_or_default();
     }
     Ok(Json(page.to_json()))
 }

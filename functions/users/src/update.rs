@@ -5,19 +5,21 @@
 //! organization is the path's (Q-U3), `organizations` may be absent (Q-U4); a body `id` that
 //! differs from the path and a changed `email` are 422s; `password` is never applied.
 
-use axum::extract::{Path, State};
-use dispatch_shared::domain::account_authority::authority_over;
-use dispatch_shared::domain::member_update::{MemberUpdate, update_member};
+use axum::extract::State;
+use dispatch_domain::account_authority::authority_over;
+use dispatch_domain::member_update::{MemberUpdate, update_member};
+use dispatch_domain::memberships::member;
+use dispatch_domain::model::{EmailAddress, Role};
+use dispatch_domain::project_refs::{ProjectRef, resolve};
 use dispatch_shared::error::ApiError;
-use dispatch_shared::http::Json;
-use dispatch_shared::model::{EmailAddress, Role};
+use dispatch_shared::http::{Json, PathId, ensure_body_id};
+use dispatch_shared::views::UserRead;
 use dispatch_shared::{AppState, Caller, loc};
 use serde::Deserialize;
 use serde_json::Value;
 
 use crate::create::parse_role;
-use crate::projects::{ProjectRef, resolve};
-use crate::target::{member, user_id, user_read};
+use crate::target::user_read;
 
 /// Dispatch's `UserUpdate`; `organizations`, `password`, `loading` and other keys are ignored.
 #[derive(Debug, Deserialize)]
@@ -40,20 +42,13 @@ pub const ROLE_CHANGE_DENIED: &str = "You don't have permissions to update the u
 pub async fn update_user(
     State(state): State<AppState>,
     caller: Caller,
-    Path((_, raw_id)): Path<(String, String)>,
+    PathId(target_id): PathId,
     Json(body): Json<UpdateBody>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<UserRead>, ApiError> {
     let org = caller.organization()?;
     let store = state.store();
-    let target_id = user_id(&raw_id)?;
-    if body.id.is_some_and(|id| id != i64::from(target_id)) {
-        return Err(ApiError::validation(
-            "The id in the body does not match the path.",
-            loc!["body", "id"],
-            "value_error",
-        ));
-    }
-    let (user, membership) = member(store, org, target_id).await?;
+    ensure_body_id(body.id.map(Value::from).as_ref(), target_id)?;
+    let (user, membership) = member(store, &org.slug, target_id).await?;
     if let Some(email) = body.email.as_deref() {
         let same = EmailAddress::parse(email).is_ok_and(|e| e.as_str() == user.email);
         if !same {
@@ -91,6 +86,5 @@ pub async fn update_user(
         experimental_features,
     };
     update_member(store, &org.slug, user.id, &update).await?;
-    let (user, membership) = member(store, org, target_id).await?;
-    Ok(Json(user_read(store, org, &user, &membership).await?))
+    Ok(Json(user_read(&state, org, target_id).await?))
 }

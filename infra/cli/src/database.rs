@@ -4,11 +4,11 @@ use std::io::{BufRead, Write};
 
 use anyhow::Context;
 use clap::Subcommand;
-use dispatch_shared::domain::organizations::{self, DEFAULT_ORGANIZATION, NewOrganization};
-use dispatch_shared::model::NameStr;
-use dispatch_shared::store::schema::{self, SCHEMA_VERSION, TableOutcome};
-use dispatch_shared::store::{Expression, Item, Store, Transaction, keys};
-use dispatch_shared::time::Timestamp;
+use dispatch_domain::model::NameStr;
+use dispatch_domain::organizations::{self, DEFAULT_ORGANIZATION, NewOrganization};
+use dispatch_domain::time::Timestamp;
+use dispatch_store::schema::{self, SCHEMA_VERSION, TableOutcome};
+use dispatch_store::{Expression, Item, Store, Transaction, keys};
 
 /// `dispatch database` subcommands.
 #[derive(Debug, Subcommand)]
@@ -137,10 +137,10 @@ pub async fn init(store: &Store) -> anyhow::Result<InitReport> {
         .await
         .context("creating the table")?;
     let schema_recorded = record_schema_version(store).await?;
-    dispatch_shared::domain::organization_delete::finish_pending(store)
+    dispatch_domain::organization_delete::finish_pending(store)
         .await
         .context("finishing interrupted organization deletions")?;
-    let plugins = dispatch_shared::domain::plugins::catalogue::install(store, false)
+    let plugins = dispatch_domain::plugins::catalogue::install(store, false)
         .await
         .map_err(|e| anyhow::anyhow!("installing the plugin catalogue: {e}"))?;
     let (name, description) = DEFAULT_ORGANIZATION;
@@ -163,7 +163,8 @@ pub async fn init(store: &Store) -> anyhow::Result<InitReport> {
             Ok(org) => Some((org.id, org.slug)),
             // A concurrent init won the race: the outcome we wanted, if its organization is there.
             Err(
-                dispatch_shared::ApiError::Conflict(_) | dispatch_shared::ApiError::VersionConflict,
+                dispatch_domain::DomainError::Conflict(_)
+                | dispatch_domain::DomainError::VersionConflict,
             ) if store
                 .get_attributes(&keys::organization(name))
                 .await?
@@ -176,18 +177,18 @@ pub async fn init(store: &Store) -> anyhow::Result<InitReport> {
     };
     // Projects created before a plugin was installed get its instance too (D-PLG3: every
     // project has one instance of every catalogue plugin after init).
-    let installed = dispatch_shared::domain::plugins::catalogue::installed(store).await?;
+    let installed = dispatch_domain::plugins::catalogue::installed(store).await?;
     let instances_added =
-        dispatch_shared::domain::plugins::backfill::add_missing_instances(store, &installed)
+        dispatch_domain::plugins::backfill::add_missing_instances(store, &installed)
             .await
             .map_err(|e| anyhow::anyhow!("adding plugin instances to existing projects: {e}"))?;
     // New users join these organizations by the ids recorded here, never by slug alone.
-    let auto_join = dispatch_shared::config::AutoJoin::parse(
+    let auto_join = dispatch_domain::config::AutoJoin::parse(
         std::env::var("DISPATCH_AUTO_JOIN_ORGANIZATIONS")
             .ok()
             .as_deref(),
     )?;
-    let auto_join_recorded = dispatch_shared::domain::auto_join::record(store, &auto_join)
+    let auto_join_recorded = dispatch_domain::auto_join::record(store, &auto_join)
         .await
         .map_err(|e| anyhow::anyhow!("recording the auto-join organizations: {e}"))?;
     Ok(InitReport {
@@ -202,11 +203,10 @@ pub async fn init(store: &Store) -> anyhow::Result<InitReport> {
 
 /// Records the schema version unless it is there; refuses a table of another version.
 async fn record_schema_version(store: &Store) -> anyhow::Result<bool> {
-    if let Some(item) = store.get_attributes(&keys::schema()).await? {
-        let found = dispatch_shared::store::item::number_attribute(&item, "schema_version");
+    if let Some(found) = dispatch_store::schema::recorded_version(store).await? {
         anyhow::ensure!(
-            found == Some(i64::from(SCHEMA_VERSION)),
-            "the table has schema version {found:?}; this build expects {SCHEMA_VERSION}"
+            found == i64::from(SCHEMA_VERSION),
+            "the table has schema version {found}; this build expects {SCHEMA_VERSION}"
         );
         return Ok(false);
     }
@@ -217,7 +217,7 @@ async fn record_schema_version(store: &Store) -> anyhow::Result<bool> {
     tx.put_when(marker, Some(Expression::item_absent()), Some("schema"))?;
     match store.transact(tx).await {
         Ok(()) => Ok(true),
-        Err(dispatch_shared::store::StoreError::ConditionFailed { .. }) => Ok(false),
+        Err(dispatch_store::StoreError::ConditionFailed { .. }) => Ok(false),
         Err(e) => Err(e.into()),
     }
 }

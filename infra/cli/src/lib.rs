@@ -40,7 +40,7 @@ pub enum Command {
 
 /// Runs one command.
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
-    dispatch_shared::telemetry::init();
+    dispatch_domain::telemetry::init();
     match cli.command {
         Command::Database(command) => database::run(command).await,
         Command::Organization(command) => organization::run(command).await,

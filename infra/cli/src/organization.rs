@@ -1,8 +1,8 @@
 //! `dispatch organization …`: what only the operator decides about organizations.
 
 use clap::Subcommand;
-use dispatch_shared::domain::organization_update;
-use dispatch_shared::store::Store;
+use dispatch_domain::organization_update;
+use dispatch_store::Store;
 
 /// `dispatch organization` subcommands.
 #[derive(Debug, Subcommand)]

@@ -1,8 +1,8 @@
 //! `dispatch plugins …`: the plugin catalogue in the table (docs/contract.md §8.2).
 
 use clap::Subcommand;
-use dispatch_shared::domain::plugins::{backfill, catalogue};
-use dispatch_shared::store::Store;
+use dispatch_domain::plugins::{backfill, catalogue};
+use dispatch_store::Store;
 
 /// `dispatch plugins` subcommands.
 #[derive(Debug, Subcommand)]
@@ -35,8 +35,8 @@ pub async fn run(command: PluginsCommand) -> anyhow::Result<()> {
 
 /// Runs a `plugins` subcommand on `store`; returns what it prints.
 pub async fn execute(store: &Store, command: PluginsCommand) -> anyhow::Result<Vec<String>> {
-    let api = |e: dispatch_shared::ApiError| match e {
-        dispatch_shared::ApiError::BadRequest(message) => anyhow::anyhow!("{message}"),
+    let api = |e: dispatch_domain::DomainError| match e {
+        dispatch_domain::DomainError::BadRequest(message) => anyhow::anyhow!("{message}"),
         other => anyhow::anyhow!("{other}"),
     };
     match command {
@@ -59,7 +59,7 @@ pub async fn execute(store: &Store, command: PluginsCommand) -> anyhow::Result<V
 }
 
 /// Dispatch's table: Title, Slug, Version, Type, Author, Description.
-pub fn list_table(plugins: &[dispatch_shared::model::Plugin]) -> Vec<String> {
+pub fn list_table(plugins: &[dispatch_domain::model::Plugin]) -> Vec<String> {
     let mut plugins = plugins.to_vec();
     plugins.sort_by(|a, b| a.slug.cmp(&b.slug));
     let row = |cells: [&str; 6]| {

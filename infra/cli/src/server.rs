@@ -5,8 +5,8 @@ use std::net::SocketAddr;
 use anyhow::Context;
 use axum::Router;
 use clap::Subcommand;
+use dispatch_domain::config::SETTINGS;
 use dispatch_shared::AppState;
-use dispatch_shared::config::SETTINGS;
 use dispatch_shared::http::{RouteTableError, app};
 use dispatch_shared::routes::ROUTES;
 

@@ -6,11 +6,12 @@
 
 use anyhow::{Context, bail};
 use clap::{Subcommand, ValueEnum};
-use dispatch_shared::auth::{Password, Passwords};
-use dispatch_shared::domain::account_authority::Authority;
-use dispatch_shared::domain::users;
-use dispatch_shared::model::{EmailAddress, Organization, Role};
-use dispatch_shared::store::Store;
+use dispatch_domain::DomainError;
+use dispatch_domain::account_authority::Authority;
+use dispatch_domain::auth::{Password, Passwords};
+use dispatch_domain::model::{EmailAddress, Organization, Role};
+use dispatch_domain::users;
+use dispatch_store::Store;
 
 /// The four organization roles, as the CLI accepts them.
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -206,7 +207,7 @@ fn parse_email(raw: &str) -> anyhow::Result<EmailAddress> {
     EmailAddress::parse(raw).map_err(|invalid| anyhow::anyhow!(invalid.msg))
 }
 
-async fn user_by_email(store: &Store, raw: &str) -> anyhow::Result<dispatch_shared::model::User> {
+async fn user_by_email(store: &Store, raw: &str) -> anyhow::Result<dispatch_domain::model::User> {
     let email = parse_email(raw)?;
     users::find_by_email(store, email.as_str())
         .await
@@ -221,15 +222,9 @@ async fn organization_by_slug(store: &Store, slug: &str) -> anyhow::Result<Organ
         .ok_or_else(|| anyhow::anyhow!("No organization found. Slug: {slug}"))
 }
 
-fn api(error: dispatch_shared::ApiError) -> anyhow::Error {
+fn api(error: DomainError) -> anyhow::Error {
     match error {
-        dispatch_shared::ApiError::Internal(e) => e,
-        other => anyhow::anyhow!(
-            other
-                .details()
-                .first()
-                .map(|d| d.msg.clone())
-                .unwrap_or_default()
-        ),
+        DomainError::Internal(e) => e,
+        other => anyhow::anyhow!(other.message()),
     }
 }

@@ -4,11 +4,12 @@
 //! enabled instance of its type (Q-PL1).
 
 use axum::extract::State;
-use dispatch_shared::domain::plugins::changes::{NewInstance, create};
-use dispatch_shared::domain::plugins::reads;
+use dispatch_domain::model::{NameStr, PrimaryKey, ShortText};
+use dispatch_domain::plugins::changes::{NewInstance, create};
+use dispatch_domain::plugins::reads;
 use dispatch_shared::error::ApiError;
 use dispatch_shared::http::Json;
-use dispatch_shared::model::{NameStr, PrimaryKey, ShortText};
+use dispatch_shared::views::instance_detail;
 use dispatch_shared::{AppState, Caller};
 use serde::Deserialize;
 use serde_json::Value;
@@ -60,7 +61,6 @@ pub async fn create_instance(
         project_name: body.project.name.into_string(),
     };
     let instance = create(state.store(), key, slug, &new).await?;
-    Ok(Json(
-        reads::read_instance(state.store(), key, slug, &instance).await?,
-    ))
+    let parts = reads::read_instance(state.store(), key, slug, &instance).await?;
+    Ok(Json(instance_detail(&parts)))
 }

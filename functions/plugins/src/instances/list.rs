@@ -3,10 +3,11 @@
 //! `PluginInstance.enabled` and `Project.name`.
 
 use axum::extract::{RawQuery, State};
-use dispatch_shared::domain::plugins::{self, reads};
+use dispatch_domain::list::{ListParams, list};
+use dispatch_domain::plugins::{self, reads};
 use dispatch_shared::error::ApiError;
 use dispatch_shared::http::Json;
-use dispatch_shared::list::{ListParams, list};
+use dispatch_shared::views::instance_list_item;
 use dispatch_shared::{AppState, Caller};
 use serde_json::Value;
 
@@ -27,7 +28,10 @@ pub async fn list_instances(
         |keys| {
             let store = store.clone();
             let slug = slug.clone();
-            async move { reads::load_instances(&store, &slug, keys).await }
+            async move {
+                let found = reads::load_instances(&store, &slug, keys).await?;
+                Ok(found.iter().map(instance_list_item).collect())
+            }
         },
     )
     .await?;

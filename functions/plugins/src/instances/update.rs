@@ -3,16 +3,14 @@
 //! configuration of `null` or `{}` leaves the stored one; masked secrets sent back keep the
 //! stored secret (Q-PL2). Answers with Dispatch's `PluginInstanceCreate` shape (Q-PL3).
 
-use axum::extract::{Path, State};
-use dispatch_shared::domain::plugins::changes::{InstanceChanges, update};
-use dispatch_shared::domain::plugins::reads;
+use axum::extract::State;
+use dispatch_domain::plugins::changes::{InstanceChanges, update};
+use dispatch_domain::plugins::reads;
 use dispatch_shared::error::ApiError;
-use dispatch_shared::http::Json;
-use dispatch_shared::views::instance_update_response;
+use dispatch_shared::http::{Json, PathId, ensure_body_id};
+use dispatch_shared::views::{instance_detail, instance_update_response};
 use dispatch_shared::{AppState, Caller, loc};
 use serde_json::{Map, Value};
-
-use super::read::instance_id;
 
 /// Reads `PluginInstanceUpdate`: `enabled` (bool or null), `configuration` (anything), `id`.
 fn changes(body: &Map<String, Value>, path_id: i32) -> Result<InstanceChanges, ApiError> {
@@ -28,17 +26,7 @@ fn changes(body: &Map<String, Value>, path_id: i32) -> Result<InstanceChanges, A
             ));
         }
     };
-    match body.get("id") {
-        None | Some(Value::Null) => {}
-        Some(id) if id.as_i64() == Some(i64::from(path_id)) => {}
-        Some(_) => {
-            return Err(ApiError::validation(
-                "The id in the body does not match the path.",
-                loc!["body", "id"],
-                "value_error",
-            ));
-        }
-    }
+    ensure_body_id(body.get("id"), path_id)?;
     Ok(InstanceChanges {
         enabled,
         configuration: body.get("configuration").cloned().unwrap_or(Value::Null),
@@ -48,13 +36,12 @@ fn changes(body: &Map<String, Value>, path_id: i32) -> Result<InstanceChanges, A
 pub async fn update_instance(
     State(state): State<AppState>,
     caller: Caller,
-    Path((_, raw_id)): Path<(String, String)>,
+    PathId(id): PathId,
     Json(body): Json<Map<String, Value>>,
 ) -> Result<Json<Value>, ApiError> {
     let slug = &caller.organization()?.slug;
-    let id = instance_id(&raw_id)?;
     let key = state.configuration_key()?;
     let instance = update(state.store(), key, slug, id, &changes(&body, id)?).await?;
-    let read = reads::read_instance(state.store(), key, slug, &instance).await?;
-    Ok(Json(instance_update_response(&read)))
+    let parts = reads::read_instance(state.store(), key, slug, &instance).await?;
+    Ok(Json(instance_update_response(&instance_detail(&parts))))
 }

@@ -1,0 +1,366 @@
+//! The list layer every list endpoint uses: Dispatch's parameters and envelope
+//! (docs/contract.md §6) on DynamoDB, with work proportional to the page.
+//!
+//! - **Order.** Each collection has up to three sort orders backed by the keys-only list indexes
+//!   (users by email, organizations and projects by name and display name, plugins by slug, title
+//!   and type, instances by plugin slug). Any other known field sorts in memory when the
+//!   collection has at most [`MAX_EVALUATED`] items, and is a 422 otherwise.
+//! - **Pages.** `cursor` (the envelope's `next`) continues after the last key of the previous page:
+//!   a page reads at most `itemsPerPage + 1` keys and loads `itemsPerPage` items. `page=N` without a
+//!   cursor first skips `(N-1) × itemsPerPage` keys of the keys-only index, never whole items.
+//! - **Totals.** An unfiltered `total` is the collection's counter (kept exact by the writes'
+//!   transactions), so it costs nothing extra. A filtered or searched list examines at most
+//!   [`MAX_EVALUATED`] items; when it stops early, `total` counts what it saw and
+//!   `total_exact` is `false`.
+//! - **Cursors** are HMAC-signed with the cursor key, bound to the collection and the query,
+//!   and expire ([`cursor`]); a forged, foreign or expired cursor is a 422.
+//!
+//! Cost of a request (round trips; DynamoDB items read): cursor page, unfiltered — 1 Query
+//! (≤ n+1 keys) + 1 BatchGetItem per 100 items (n items); `page=N` — the same plus
+//! ⌈(N−1)·n / 1000⌉ keys-only Queries.
+
+pub mod cursor;
+pub mod filter;
+pub mod params;
+pub mod search;
+mod walk;
+
+use std::future::Future;
+
+use serde_json::{Value, json};
+
+pub use filter::{FieldType, ModelFields, Schema};
+pub use params::{ListParams, MAX_ITEMS_PER_PAGE};
+
+use crate::error::DomainError;
+use crate::secrets::KeyRing;
+use cursor::Position;
+use dispatch_store::Store;
+use dispatch_store::item::{Attributes, string_attribute};
+use dispatch_store::keys::{Key, attr};
+use dispatch_store::schema::IndexSpec;
+use filter::Filter;
+use search::Search;
+use walk::Walk;
+
+/// Most items a filtered or searched list, or an in-memory sort, examines per request.
+pub const MAX_EVALUATED: usize = 1_000;
+/// Keys read per Query while scanning, and items per BatchGetItem.
+const BATCH: usize = 100;
+
+/// An index-backed sort order of a collection.
+#[derive(Debug, Clone, Copy)]
+pub struct Sort {
+    pub model: &'static str,
+    pub field: &'static str,
+    pub index: IndexSpec,
+}
+
+/// What a list endpoint lists.
+#[derive(Debug, Clone)]
+pub struct ListSpec {
+    /// The collection's `list_pk`.
+    pub collection: String,
+    /// Filterable models and fields; the first model is the list's own.
+    pub schema: &'static Schema,
+    /// Index-backed orders; the first is the default.
+    pub sorts: &'static [Sort],
+    /// String fields `q` searches (`plugin.title` reaches into a joined object).
+    pub search_fields: &'static [&'static str],
+    /// The model's `name` field, which `q` also matches by substring (Dispatch's ILIKE).
+    pub name_field: Option<&'static str>,
+    /// The collection's exact size, from its counter.
+    pub total: i64,
+}
+
+/// What a list request cost (for tests and BENCHMARKS.md).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ListStats {
+    pub round_trips: usize,
+    pub keys_scanned: i64,
+    pub items_loaded: usize,
+    pub query_capacity: f64,
+}
+
+/// One page, ready to become Dispatch's envelope.
+#[derive(Debug, Clone)]
+pub struct Page {
+    pub items: Vec<Value>,
+    pub items_per_page: i64,
+    pub page: usize,
+    pub total: i64,
+    pub total_exact: bool,
+    pub next: Option<String>,
+    pub stats: ListStats,
+}
+
+impl Page {
+    /// `{items, itemsPerPage, page, total, next, total_exact}`.
+    pub fn to_json(&self) -> Value {
+        json!({
+            "items": self.items,
+            "itemsPerPage": self.items_per_page,
+            "page": self.page,
+            "total": self.total,
+            "next": self.next,
+            "total_exact": self.total_exact,
+        })
+    }
+}
+
+/// Dispatch's echo of `itemsPerPage` (Q-L1): the total when more was asked than there is.
+fn echoed_items_per_page(requested: i64, total: i64) -> i64 {
+    if requested == -1 {
+        total.max(0)
+    } else if total > 0 && requested > total {
+        total
+    } else {
+        requested
+    }
+}
+
+fn same_model(a: &str, b: &str) -> bool {
+    let fold = |s: &str| s.replace('_', "").to_lowercase();
+    fold(a) == fold(b)
+}
+
+enum Order {
+    Index {
+        index: IndexSpec,
+        ascending: bool,
+    },
+    InMemory {
+        path: Option<&'static str>,
+        field: String,
+        descending: bool,
+    },
+}
+
+fn order(spec: &ListSpec, params: &ListParams) -> Result<Order, DomainError> {
+    let Some(key) = params.sort.first() else {
+        return Ok(Order::Index {
+            index: spec.sorts[0].index,
+            ascending: true,
+        });
+    };
+    let model_name = key.model.as_deref().unwrap_or(spec.schema[0].model);
+    if let Some(sort) = spec
+        .sorts
+        .iter()
+        .find(|s| same_model(s.model, model_name) && s.field == key.field)
+    {
+        return Ok(Order::Index {
+            index: sort.index,
+            ascending: !key.descending,
+        });
+    }
+    let bad = |msg: String| DomainError::invalid(msg, crate::query!["sortBy[]", 0], "value_error");
+    let model = spec
+        .schema
+        .iter()
+        .find(|m| same_model(m.model, model_name))
+        .ok_or_else(|| {
+            bad(format!(
+                "This list cannot be sorted by model `{model_name}`."
+            ))
+        })?;
+    if !model.fields.iter().any(|(f, _)| *f == key.field) {
+        return Err(bad(format!(
+            "Unknown sort field `{}` of model `{}`.",
+            key.field, model.model
+        )));
+    }
+    if spec.total > MAX_EVALUATED as i64 {
+        let supported: Vec<&str> = spec.sorts.iter().map(|s| s.field).collect();
+        return Err(bad(format!(
+            "Sorting by `{}` is not supported for a list of more than {MAX_EVALUATED} items; sort by one of: {}.",
+            key.field,
+            supported.join(", ")
+        )));
+    }
+    Ok(Order::InMemory {
+        path: model.path,
+        field: key.field.clone(),
+        descending: key.descending,
+    })
+}
+
+fn position_of(index: IndexSpec, attributes: &Attributes) -> Position {
+    Position::After {
+        sort: string_attribute(attributes, index.sort_key).unwrap_or_default(),
+        pk: string_attribute(attributes, attr::PK).unwrap_or_default(),
+        sk: string_attribute(attributes, attr::SK).unwrap_or_default(),
+    }
+}
+
+fn start_key(index: IndexSpec, collection: &str, position: &Position) -> Option<Attributes> {
+    let Position::After { sort, pk, sk } = position else {
+        return None;
+    };
+    let s = |v: &str| aws_sdk_dynamodb::types::AttributeValue::S(v.to_owned());
+    Some(Attributes::from([
+        (index.partition_key.to_owned(), s(collection)),
+        (index.sort_key.to_owned(), s(sort)),
+        (attr::PK.to_owned(), s(pk)),
+        (attr::SK.to_owned(), s(sk)),
+    ]))
+}
+
+/// The predicate of a request's `filter` and `q`, if any.
+struct Predicate {
+    filter: Option<Filter>,
+    search: Option<Search>,
+}
+
+impl Predicate {
+    fn matches(&self, spec: &ListSpec, item: &Value) -> bool {
+        self.filter.as_ref().is_none_or(|f| f.matches(item))
+            && self.search.as_ref().is_none_or(|s| {
+                let texts: Vec<&str> = spec
+                    .search_fields
+                    .iter()
+                    .filter_map(|f| match f.split_once('.') {
+                        Some((object, field)) => item[object][field].as_str(),
+                        None => item[*f].as_str(),
+                    })
+                    .collect();
+                s.matches(&texts, spec.name_field.and_then(|f| item[f].as_str()))
+            })
+    }
+}
+
+/// Serves one list request. `load` turns keys into the items' JSON views, in order (items
+/// deleted meanwhile may be missing).
+pub async fn list<L, Fut>(
+    store: &Store,
+    keys: &KeyRing,
+    spec: &ListSpec,
+    params: &ListParams,
+    load: L,
+) -> Result<Page, DomainError>
+where
+    L: Fn(Vec<Key>) -> Fut,
+    Fut: Future<Output = Result<Vec<Value>, DomainError>>,
+{
+    let order = order(spec, params)?;
+    let predicate = Predicate {
+        filter: params
+            .filter
+            .as_ref()
+            .map(|f| filter::parse(f, spec.schema))
+            .transpose()?,
+        search: params.q.as_deref().map(Search::parse),
+    };
+    let fingerprint = format!(
+        "{:?}|{:?}|{:?}",
+        params.sort,
+        params.filter.as_ref().map(Value::to_string),
+        params.q
+    );
+    let position = params
+        .cursor
+        .as_deref()
+        .map(|c| cursor::decode(keys, &spec.collection, &fingerprint, c))
+        .transpose()?;
+    let mut walk = Walk {
+        store,
+        spec,
+        load: &load,
+        stats: ListStats::default(),
+    };
+    let filtered = predicate.filter.is_some() || predicate.search.is_some();
+    let n = params.items_per_page;
+    let (items, total, total_exact, next) = match order {
+        Order::Index { index, ascending } if !filtered => {
+            walk.unfiltered(
+                index,
+                ascending,
+                params,
+                position.as_ref(),
+                keys,
+                &fingerprint,
+            )
+            .await?
+        }
+        Order::Index { index, ascending } => {
+            walk.filtered(
+                index,
+                ascending,
+                &predicate,
+                params,
+                position.as_ref(),
+                keys,
+                &fingerprint,
+            )
+            .await?
+        }
+        Order::InMemory {
+            path,
+            field,
+            descending,
+        } => {
+            let mut all = walk.everything(&predicate).await?;
+            all.sort_by(|a, b| {
+                let value = |item: &Value| match path {
+                    Some(p) => item[p][field.as_str()].clone(),
+                    None => item[field.as_str()].clone(),
+                };
+                let ordering = compare_values(&value(a), &value(b));
+                if descending {
+                    ordering.reverse()
+                } else {
+                    ordering
+                }
+            });
+            let offset = match &position {
+                Some(Position::Offset(offset)) => *offset,
+                Some(_) => return Err(cursor_mismatch()),
+                None => (params.page - 1) * n,
+            };
+            let total = all.len() as i64;
+            let page: Vec<Value> = all.into_iter().skip(offset).take(n).collect();
+            let more = offset + page.len() < total as usize && n > 0;
+            let next = more.then(|| {
+                cursor::encode(
+                    keys,
+                    &spec.collection,
+                    &fingerprint,
+                    Position::Offset(offset + n),
+                )
+            });
+            (page, total, true, next)
+        }
+    };
+    Ok(Page {
+        items,
+        items_per_page: echoed_items_per_page(params.requested_items_per_page, total),
+        page: params.page,
+        total,
+        total_exact,
+        next,
+        stats: walk.stats,
+    })
+}
+
+fn cursor_mismatch() -> DomainError {
+    DomainError::invalid(
+        "Invalid or expired cursor. Start again from the first page.",
+        crate::query!["cursor"],
+        "value_error",
+    )
+}
+
+fn compare_values(a: &Value, b: &Value) -> std::cmp::Ordering {
+    match (a, b) {
+        (Value::Number(x), Value::Number(y)) => x
+            .as_f64()
+            .partial_cmp(&y.as_f64())
+            .unwrap_or(std::cmp::Ordering::Equal),
+        (Value::String(x), Value::String(y)) => x.to_lowercase().cmp(&y.to_lowercase()),
+        (Value::Bool(x), Value::Bool(y)) => x.cmp(y),
+        (Value::Null, Value::Null) => std::cmp::Ordering::Equal,
+        (Value::Null, _) => std::cmp::Ordering::Greater,
+        (_, Value::Null) => std::cmp::Ordering::Less,
+        _ => std::cmp::Ordering::Equal,
+    }
+}

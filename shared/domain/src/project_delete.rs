@@ -1,0 +1,109 @@
+//! Deleting a project: one transaction hides it at once (out of every list, its name and id
+//! free, the organization's count down), then everything in its partition (user links, init
+//! data) is removed in bounded batches, then its plugin instances, and the project item last. If that is interrupted, the
+//! next `DELETE` of the same project resumes the removal.
+
+use aws_sdk_dynamodb::types::AttributeValue;
+
+use crate::error::{DomainError, OnCondition};
+use crate::model::Project;
+use dispatch_store::keys::{self, attr};
+use dispatch_store::{Expression, Store, Transaction, retry_on_version_conflict};
+
+/// The 409 for deleting the organization's default project.
+pub const DEFAULT_PROJECT_KEPT: &str = "This is the organization's default project, which new members are added to: it cannot be deleted.";
+
+/// The label of the organization-item condition of [`hide`].
+const DEFAULT_PROJECT_LABEL: &str = "default_project";
+
+/// Keys removed per batch of the cleanup.
+const CLEANUP_BATCH: usize = 100;
+
+/// Deletes project `project_id` of organization `slug` (404 if there is none).
+pub async fn delete(store: &Store, slug: &str, project_id: i32) -> Result<(), DomainError> {
+    hide(store, slug, project_id).await?;
+    remove_contents(store, slug, project_id).await
+}
+
+/// Hides the project in one transaction; a project already hidden stays as it is.
+pub async fn hide(store: &Store, slug: &str, project_id: i32) -> Result<(), DomainError> {
+    retry_on_version_conflict(|| async {
+        let project: Project = store
+            .get(&keys::project(slug, project_id))
+            .await?
+            .ok_or_else(|| {
+                DomainError::NotFound("A project with this id does not exist.".into())
+            })?;
+        if project.deleted {
+            return Ok(());
+        }
+        let mut tx = Transaction::new();
+        tx.update(
+            keys::project(slug, project_id),
+            Expression::new("SET #deleted = :true ADD #version :one REMOVE #list_pk, #sk1, #sk2")
+                .name("#deleted", "deleted")
+                .name("#version", attr::VERSION)
+                .name("#list_pk", attr::LIST_PK)
+                .name("#sk1", attr::LIST_SK1)
+                .name("#sk2", attr::LIST_SK2)
+                .value(":true", AttributeValue::Bool(true))
+                .value(":one", AttributeValue::N("1".into())),
+            Some(Expression::version_is(project.version)),
+            Some(dispatch_store::transaction::VERSION_LABEL),
+        )?;
+        tx.delete(keys::project_name_guard(slug, &project.name), None, None)?;
+        tx.delete(keys::project_id_guard(project_id), None, None)?;
+        tx.update(
+            keys::organization(slug),
+            Expression::new("ADD #projects :minus_one")
+                .name("#projects", "project_count")
+                .value(":minus_one", AttributeValue::N("-1".into())),
+            // New members are linked to the default project: it must outlive every other.
+            Some(
+                Expression::item_present().and(
+                    Expression::new(
+                        "attribute_not_exists(#default_project) OR #default_project <> :project",
+                    )
+                    .name("#default_project", "default_project_id")
+                    .value(":project", AttributeValue::N(project_id.to_string())),
+                ),
+            ),
+            Some(DEFAULT_PROJECT_LABEL),
+        )?;
+        store
+            .transact(tx)
+            .await
+            .on_condition(DEFAULT_PROJECT_LABEL, || {
+                DomainError::Conflict(DEFAULT_PROJECT_KEPT.into())
+            })?;
+        Ok::<_, DomainError>(())
+    })
+    .await
+}
+
+/// Removes everything in the hidden project's partition, batch by batch, then the project item.
+pub async fn remove_contents(
+    store: &Store,
+    slug: &str,
+    project_id: i32,
+) -> Result<(), DomainError> {
+    let keys = store
+        .partition_keys(&keys::project_partition(slug, project_id))
+        .await?;
+    for batch in keys.chunks(CLEANUP_BATCH) {
+        store.delete_batch(batch).await?;
+    }
+    crate::plugins::instances::remove_project_instances(store, slug, project_id).await?;
+    let mut tx = Transaction::new();
+    tx.delete(
+        keys::project(slug, project_id),
+        Some(
+            Expression::new("#deleted = :true")
+                .name("#deleted", "deleted")
+                .value(":true", AttributeValue::Bool(true)),
+        ),
+        Some("project"),
+    )?;
+    store.transact(tx).await?;
+    Ok(())
+}

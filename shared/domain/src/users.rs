@@ -1,0 +1,321 @@
+//! Creating users and adding them to organizations: registration, auto-provisioning, the admin
+//! CLI and (later) `POST /users` all come through here, so every user gets the same items.
+
+use aws_sdk_dynamodb::types::AttributeValue;
+
+use super::account_authority::{AUTHORITY_LABEL, Authority, forbidden};
+use crate::error::{DomainError, OnCondition};
+use crate::model::{
+    Credentials, EmailAddress, Membership, Organization, ProjectLink, Role, User, UserSettings,
+};
+use crate::time::Timestamp;
+use dispatch_store::keys::{self, collection, sort_value};
+use dispatch_store::{Expression, IdKind, Item, Store, StoreError, Transaction};
+
+pub use super::auto_join::organizations as auto_join_organizations;
+pub use super::roles::set_role;
+
+const EMAIL_TAKEN: &str = "email";
+
+/// How credentials are stored: as the guard that makes the email unique.
+pub fn credentials_item(email: &str, credentials: &Credentials) -> Result<Item, StoreError> {
+    Item::new(&keys::email_guard(email), "Credentials", credentials)
+}
+
+/// How a user is stored.
+pub fn user_item(user: &User) -> Result<Item, StoreError> {
+    Item::new(&keys::user(user.id), "User", user)
+}
+
+/// How a membership is stored: in the organization's partition, listed by email, and under the
+/// user in GSI1.
+pub fn membership_item(membership: &Membership) -> Result<Item, StoreError> {
+    let slug = &membership.organization_slug;
+    Ok(Item::new(
+        &keys::membership(slug, membership.user_id),
+        "Membership",
+        membership,
+    )?
+    .with_gsi1(
+        keys::user_inverse(membership.user_id),
+        keys::org_partition(slug),
+    )
+    .in_list(
+        collection::members(slug),
+        &[sort_value(&membership.email, membership.user_id)],
+    ))
+}
+
+/// How a project link is stored: in the project's partition, and under the user in GSI1.
+pub fn project_link_item(link: &ProjectLink) -> Result<Item, StoreError> {
+    Ok(Item::new(
+        &keys::user_project_link(&link.organization_slug, link.project_id, link.user_id),
+        "ProjectLink",
+        link,
+    )?
+    .with_gsi1(
+        keys::user_inverse(link.user_id),
+        format!("PROJECT#{}#{}", link.organization_slug, link.project_id),
+    ))
+}
+
+/// Adds to `tx` what makes `user` a member of `org` with `role`: the membership, a default link
+/// to the organization's default project, and the member count (conditional on the
+/// organization still existing).
+pub fn add_membership(
+    tx: &mut Transaction,
+    org: &Organization,
+    user: &User,
+    role: Role,
+    now: Timestamp,
+) -> Result<(), StoreError> {
+    add_membership_with_projects(tx, org, user, role, &[], now)
+}
+
+/// Like [`add_membership`], linking the user to `project_ids` (each as a default project, as
+/// Dispatch does) instead of the organization's default project when the list is not empty.
+pub fn add_membership_with_projects(
+    tx: &mut Transaction,
+    org: &Organization,
+    user: &User,
+    role: Role,
+    project_ids: &[i32],
+    now: Timestamp,
+) -> Result<(), StoreError> {
+    membership_items(tx, org, user, role, project_ids, now)?;
+    tx.update(
+        keys::organization(&org.slug),
+        Expression::new("ADD #members :one")
+            .name("#members", "member_count")
+            .value(":one", AttributeValue::N("1".into())),
+        Some(super::organizations::accepts_additions()),
+        Some(super::organizations::ORGANIZATION_LABEL),
+    )?;
+    Ok(())
+}
+
+/// The membership and project-link items of [`add_membership_with_projects`], without the
+/// organization's member count (for a transaction that writes the organization item itself).
+pub fn membership_items(
+    tx: &mut Transaction,
+    org: &Organization,
+    user: &User,
+    role: Role,
+    project_ids: &[i32],
+    now: Timestamp,
+) -> Result<(), StoreError> {
+    let membership = Membership {
+        user_id: user.id,
+        email: user.email.clone(),
+        organization_id: org.id,
+        organization_slug: org.slug.clone(),
+        role,
+        created_at: now,
+        updated_at: now,
+        version: 1,
+    };
+    tx.put_new(membership_item(&membership)?, "membership")?;
+    let linked: Vec<i32> = if project_ids.is_empty() {
+        org.default_project_id.into_iter().collect()
+    } else {
+        project_ids.to_vec()
+    };
+    for project_id in linked {
+        let link = ProjectLink {
+            user_id: user.id,
+            project_id,
+            organization_slug: org.slug.clone(),
+            default: true,
+            role: Role::Member.as_str().into(),
+            created_at: now,
+            updated_at: now,
+            version: 1,
+        };
+        tx.put_new(project_link_item(&link)?, "project_link")?;
+    }
+    Ok(())
+}
+
+/// Creates a user (email guard, user item) and their memberships, in one transaction.
+/// A taken email is Dispatch's 422 "A user with this email already exists.".
+pub async fn create(
+    store: &Store,
+    email: &EmailAddress,
+    password_hash: String,
+    memberships: &[(Organization, Role)],
+) -> Result<User, DomainError> {
+    let plans = default_projects(memberships);
+    insert(store, email, password_hash, &plans, None).await
+}
+
+/// Like [`create`], for a user auto-provisioned from a valid token whose `sub` named no user:
+/// the user records that subject ([`User::provisioning_subject`]) in the same transaction.
+pub async fn create_provisioned(
+    store: &Store,
+    email: &EmailAddress,
+    password_hash: String,
+    memberships: &[(Organization, Role)],
+    subject: &str,
+) -> Result<User, DomainError> {
+    let plans = default_projects(memberships);
+    insert(store, email, password_hash, &plans, Some(subject)).await
+}
+
+/// Each membership with no project to link: the organization's default project is linked.
+fn default_projects(memberships: &[(Organization, Role)]) -> Vec<(&Organization, Role, &[i32])> {
+    memberships
+        .iter()
+        .map(|(org, role)| (org, *role, &[][..]))
+        .collect()
+}
+
+/// Like [`create`], with the projects to link in each organization (empty: its default project).
+pub async fn create_with_projects(
+    store: &Store,
+    email: &EmailAddress,
+    password_hash: String,
+    memberships: &[(&Organization, Role, &[i32])],
+) -> Result<User, DomainError> {
+    insert(store, email, password_hash, memberships, None).await
+}
+
+async fn insert(
+    store: &Store,
+    email: &EmailAddress,
+    password_hash: String,
+    memberships: &[(&Organization, Role, &[i32])],
+    provisioning_subject: Option<&str>,
+) -> Result<User, DomainError> {
+    let now = Timestamp::now();
+    let user = User {
+        id: store.next_id(IdKind::User).await?,
+        email: email.as_str().to_owned(),
+        token_version: 0,
+        experimental_features: false,
+        settings: UserSettings::default(),
+        provisioning_subject: provisioning_subject.map(str::to_owned),
+        created_at: now,
+        updated_at: now,
+        version: 1,
+    };
+    let mut tx = Transaction::new();
+    let credentials = Credentials {
+        user_id: user.id,
+        password_hash,
+        version: 1,
+    };
+    tx.put_new(credentials_item(&user.email, &credentials)?, EMAIL_TAKEN)?;
+    tx.put_new(user_item(&user)?, "user")?;
+    for (org, role, projects) in memberships {
+        add_membership_with_projects(&mut tx, org, &user, *role, projects, now)?;
+    }
+    store
+        .transact(tx)
+        .await
+        .on_condition(EMAIL_TAKEN, email_taken)?;
+    Ok(user)
+}
+
+/// Dispatch's answer to a taken email (422, on `email`).
+pub fn email_taken() -> DomainError {
+    DomainError::invalid(
+        "A user with this email already exists.",
+        crate::bare!["email"],
+        "value_error",
+    )
+}
+
+/// The user with this email, if any (two consistent reads: the credentials, then the user).
+pub async fn find_by_email(store: &Store, email: &str) -> Result<Option<User>, DomainError> {
+    let Some(credentials) = store.get::<Credentials>(&keys::email_guard(email)).await? else {
+        return Ok(None);
+    };
+    Ok(store.get(&keys::user(credentials.user_id)).await?)
+}
+
+/// Reads an organization by slug.
+pub async fn organization(store: &Store, slug: &str) -> Result<Option<Organization>, DomainError> {
+    Ok(store
+        .get_attributes(&keys::organization(slug))
+        .await?
+        .map(super::organizations::visible)
+        .transpose()?
+        .flatten())
+}
+
+/// Applies `change` to the stored user and writes it back under a version check, re-reading
+/// and re-applying on a concurrent change. `change` returns `false` when there is nothing to
+/// write.
+///
+/// `authority` is why the caller may change this account ([`super::account_authority`]); its
+/// checks are written in the same transaction.
+pub async fn update_user(
+    store: &Store,
+    user_id: i32,
+    authority: &Authority,
+    change: impl Fn(&mut User) -> bool,
+) -> Result<User, DomainError> {
+    dispatch_store::retry_on_version_conflict(|| async {
+        let mut user: User = store
+            .get(&keys::user(user_id))
+            .await?
+            .ok_or_else(|| DomainError::NotFound("A user with this id does not exist.".into()))?;
+        if !change(&mut user) {
+            return Ok(user);
+        }
+        let expected = user.version;
+        user.version += 1;
+        user.updated_at = Timestamp::now();
+        let mut tx = Transaction::new();
+        tx.put_versioned(user_item(&user)?, expected)?;
+        authority.add_checks(&mut tx)?;
+        store
+            .transact(tx)
+            .await
+            .on_condition(AUTHORITY_LABEL, forbidden)?;
+        Ok::<_, DomainError>(user)
+    })
+    .await
+}
+
+/// Replaces the user's password hash and bumps their token version, which revokes every token
+/// issued before: both items change in one transaction, under their version checks and the
+/// checks of `authority` ([`super::account_authority`]).
+pub async fn set_password(
+    store: &Store,
+    user_id: i32,
+    password_hash: &str,
+    authority: &Authority,
+) -> Result<User, DomainError> {
+    dispatch_store::retry_on_version_conflict(|| async {
+        let mut user: User = store
+            .get(&keys::user(user_id))
+            .await?
+            .ok_or_else(|| DomainError::NotFound("A user with this id does not exist.".into()))?;
+        let mut credentials: Credentials = store
+            .get(&keys::email_guard(&user.email))
+            .await?
+            .ok_or_else(|| {
+                DomainError::Internal(anyhow::anyhow!("user {user_id} has no credentials item"))
+            })?;
+        let (user_version, credentials_version) = (user.version, credentials.version);
+        credentials.password_hash = password_hash.to_owned();
+        credentials.version += 1;
+        user.token_version += 1;
+        user.version += 1;
+        user.updated_at = Timestamp::now();
+        let mut tx = Transaction::new();
+        tx.put_versioned(
+            credentials_item(&user.email, &credentials)?,
+            credentials_version,
+        )?;
+        tx.put_versioned(user_item(&user)?, user_version)?;
+        authority.add_checks(&mut tx)?;
+        store
+            .transact(tx)
+            .await
+            .on_condition(AUTHORITY_LABEL, forbidden)?;
+        Ok::<_, DomainError>(user)
+    })
+    .await
+}

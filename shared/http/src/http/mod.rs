@@ -1,0 +1,187 @@
+//! HTTP glue shared by the five functions and the dev server: building routers from the route
+//! table, the extractors (JSON body, path id, source IP), and the middleware every response goes through.
+
+mod json;
+mod middleware;
+mod observe;
+mod path_id;
+mod source_ip;
+
+use std::collections::BTreeMap;
+
+use axum::Router;
+use axum::extract::{Request, State};
+use axum::handler::Handler;
+use axum::middleware::{Next, from_fn_with_state};
+use axum::response::IntoResponse;
+use axum::routing::{MethodFilter, MethodRouter, on};
+use tracing::Instrument;
+
+pub use json::{Json, parse_json_body};
+pub use path_id::{PathId, ensure_body_id};
+pub use source_ip::SourceIp;
+
+use crate::error::ApiError;
+use crate::routes::{Function, Method, ROUTES, Route};
+use crate::state::AppState;
+
+/// The handlers one function implements, before they are checked against the route table.
+pub struct RouteHandlers {
+    function: Function,
+    handlers: Vec<(Method, &'static str, MethodRouter<AppState>)>,
+}
+
+/// A router that does not agree with the route table.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RouteTableError {
+    #[error("{function} registers {method} {path}, which the route table does not give it")]
+    Unlisted {
+        function: Function,
+        method: &'static str,
+        path: &'static str,
+    },
+    #[error("{method} {path} is registered twice")]
+    Duplicate {
+        method: &'static str,
+        path: &'static str,
+    },
+}
+
+fn method_filter(method: Method) -> MethodFilter {
+    match method {
+        Method::Get => MethodFilter::GET,
+        Method::Post => MethodFilter::POST,
+        Method::Put => MethodFilter::PUT,
+        Method::Delete => MethodFilter::DELETE,
+    }
+}
+
+impl RouteHandlers {
+    /// No handlers yet for `function`.
+    pub fn new(function: Function) -> Self {
+        Self {
+            function,
+            handlers: Vec::new(),
+        }
+    }
+
+    /// The function these handlers belong to.
+    pub fn function(&self) -> Function {
+        self.function
+    }
+
+    /// Registers `handler` for `method path` (the path exactly as in the route table).
+    pub fn handle<H, T>(mut self, method: Method, path: &'static str, handler: H) -> Self
+    where
+        H: Handler<T, AppState>,
+        T: 'static,
+    {
+        self.handlers
+            .push((method, path, on(method_filter(method), handler)));
+        self
+    }
+}
+
+/// Builds the app for one or more functions: every handler must match a route-table entry of
+/// its function; every route of those functions without a handler answers 501; unknown paths
+/// answer 404 and known paths with another method 405, both in Dispatch's error shape.
+pub fn app(groups: Vec<RouteHandlers>, state: AppState) -> Result<Router, RouteTableError> {
+    let mut by_path: BTreeMap<&'static str, MethodRouter<AppState>> = BTreeMap::new();
+    let mut registered: Vec<(Method, &'static str)> = Vec::new();
+    let functions: Vec<Function> = groups.iter().map(|g| g.function).collect();
+
+    for group in groups {
+        for (method, path, method_router) in group.handlers {
+            let listed = ROUTES
+                .iter()
+                .any(|r| r.method == method && r.path == path && r.function == group.function);
+            if !listed {
+                return Err(RouteTableError::Unlisted {
+                    function: group.function,
+                    method: method.as_str(),
+                    path,
+                });
+            }
+            if registered.contains(&(method, path)) {
+                return Err(RouteTableError::Duplicate {
+                    method: method.as_str(),
+                    path,
+                });
+            }
+            registered.push((method, path));
+            let route = crate::routes::find_exact(method, path).expect("listed above");
+            add(&mut by_path, path, guarded(route, &state, method_router));
+        }
+    }
+    for route in ROUTES.iter().filter(|r| functions.contains(&r.function)) {
+        if !registered.contains(&(route.method, route.path)) {
+            let method_router = on(method_filter(route.method), pending(route));
+            add(
+                &mut by_path,
+                route.path,
+                guarded(route, &state, method_router),
+            );
+        }
+    }
+
+    let mut router = Router::new();
+    for (path, method_router) in by_path {
+        router = router.route(path, method_router);
+    }
+    Ok(middleware::wrap(
+        router
+            .fallback(middleware::fallback)
+            .method_not_allowed_fallback(middleware::fallback),
+    )
+    .with_state(state))
+}
+
+fn add(
+    by_path: &mut BTreeMap<&'static str, MethodRouter<AppState>>,
+    path: &'static str,
+    new: MethodRouter<AppState>,
+) {
+    let merged = match by_path.remove(path) {
+        Some(existing) => existing.merge(new),
+        None => new,
+    };
+    by_path.insert(path, merged);
+}
+
+/// Puts the permission layer in front of a route's handler (it decides from the route-table
+/// entry and hands the resolved [`crate::permissions::Caller`] to the handler), all inside the
+/// request's span ([`observe::request_span`]).
+fn guarded(
+    route: &'static Route,
+    state: &AppState,
+    method_router: MethodRouter<AppState>,
+) -> MethodRouter<AppState> {
+    method_router.layer(from_fn_with_state(
+        state.clone(),
+        move |State(state): State<AppState>, request: Request, next: Next| {
+            let span = observe::request_span(route, &request);
+            let started = std::time::Instant::now();
+            async move {
+                let (mut parts, body) = request.into_parts();
+                let response = match crate::permissions::authorize(route, &state, &parts).await {
+                    Ok(caller) => {
+                        if let Some(caller) = caller {
+                            tracing::Span::current().record("user_id", caller.user.id);
+                            parts.extensions.insert(caller);
+                        }
+                        next.run(Request::from_parts(parts, body)).await
+                    }
+                    Err(error) => error.into_response(),
+                };
+                observe::finish(&response, started);
+                response
+            }
+            .instrument(span)
+        },
+    ))
+}
+
+/// The handler of a route whose capability has not landed yet: 501 in Dispatch's shape.
+fn pending(route: &'static Route) -> impl Handler<((),), AppState> {
+    move || async move { ApiError::NotImplemented(route) }
+}

@@ -1,0 +1,139 @@
+//! What every request handler shares: configuration, the store and the secrets, built once per
+//! cold start (one `SdkConfig`, one client per service, secrets fetched once).
+
+use std::sync::Arc;
+
+use dispatch_domain::auth::Passwords;
+use dispatch_domain::config::{Config, ConfigError};
+use dispatch_domain::secrets::{SecretError, Secrets};
+use dispatch_store::schema::{SCHEMA_VERSION, recorded_version};
+use dispatch_store::{Store, StoreError};
+
+/// Shared handler state; cheap to clone.
+#[derive(Debug, Clone)]
+pub struct AppState(Arc<Inner>);
+
+#[derive(Debug)]
+struct Inner {
+    config: Config,
+    store: Store,
+    secrets: Secrets,
+    passwords: Passwords,
+}
+
+/// Why start-up failed. Its `Display` is the one line printed before exiting.
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error("startup error: {0}")]
+    Secret(#[from] SecretError),
+    #[error("startup error: table {table} is not initialised (run `dispatch database init`)")]
+    TableNotInitialised { table: String },
+    #[error(
+        "startup error: table {table} has schema version {found}; this build expects {SCHEMA_VERSION}"
+    )]
+    SchemaMismatch { table: String, found: i64 },
+    #[error("startup error: table {table} could not be read: {source}")]
+    Table { table: String, source: StoreError },
+}
+
+impl AppState {
+    /// State from parts (tests and the dev server build their own).
+    pub fn new(config: Config, store: Store, secrets: Secrets) -> Self {
+        Self(Arc::new(Inner {
+            config,
+            store,
+            secrets,
+            passwords: Passwords::default(),
+        }))
+    }
+
+    /// Reads the configuration, builds the AWS clients, fetches the secrets and checks the
+    /// table, concurrently. The table read also opens the DynamoDB connection, so the first
+    /// request does not pay the TLS handshake.
+    pub async fn from_env() -> Result<Self, StartupError> {
+        let config = Config::from_env()?;
+        let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+        let store = Store::new(
+            aws_sdk_dynamodb::Client::new(&sdk),
+            config.table_name.as_str(),
+        );
+        let secrets_client = aws_sdk_secretsmanager::Client::new(&sdk);
+        let (secrets, schema) = tokio::join!(
+            Secrets::load_all(
+                &secrets_client,
+                &config.jwt_secret_id,
+                &config.cursor_secret_id,
+                config.encryption_secret_id.as_deref(),
+            ),
+            check_schema(&store)
+        );
+        let secrets = secrets?;
+        schema?;
+        Ok(Self::new(config, store, secrets))
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &Config {
+        &self.0.config
+    }
+
+    /// The table.
+    pub fn store(&self) -> &Store {
+        &self.0.store
+    }
+
+    /// The signing keys.
+    pub fn secrets(&self) -> &Secrets {
+        &self.0.secrets
+    }
+
+    /// The key that seals plugin configurations (a 500 where it is not configured: only the
+    /// plugins function needs it, and its start-up checks it is there).
+    pub fn configuration_key(
+        &self,
+    ) -> Result<&dispatch_domain::plugin_config::ConfigurationKey, crate::error::ApiError> {
+        self.0.secrets.configuration.as_deref().ok_or_else(|| {
+            crate::error::ApiError::Internal(anyhow::anyhow!(
+                "DISPATCH_ENCRYPTION_SECRET_ID is not set for this function"
+            ))
+        })
+    }
+
+    /// Password hashing and verification.
+    pub fn passwords(&self) -> &Passwords {
+        &self.0.passwords
+    }
+}
+
+/// Checks that `database init` has run on the table, with a schema this build understands.
+pub async fn check_schema(store: &Store) -> Result<(), StartupError> {
+    let table = store.table().to_owned();
+    let found = recorded_version(store)
+        .await
+        .map_err(|source| StartupError::Table {
+            table: table.clone(),
+            source,
+        })?
+        .ok_or_else(|| StartupError::TableNotInitialised {
+            table: table.clone(),
+        })?;
+    if found != i64::from(SCHEMA_VERSION) {
+        return Err(StartupError::SchemaMismatch { table, found });
+    }
+    Ok(())
+}
+
+/// Cold start of a function: logging, then [`AppState::from_env`]. A failure prints one line
+/// naming the problem and exits, so a misconfigured deployment fails fast and says why.
+pub async fn init() -> AppState {
+    dispatch_domain::telemetry::init();
+    match AppState::from_env().await {
+        Ok(state) => state,
+        Err(error) => {
+            eprintln!("{error}");
+            std::process::exit(1);
+        }
+    }
+}

@@ -1,0 +1,136 @@
+use serde::Serialize;
+use serde_json::{Value, json};
+
+use dispatch_domain::model::{Membership, Organization, Project, ProjectLink, Role, User};
+
+use super::OrganizationRead;
+
+use super::project_read;
+
+/// Dispatch's `UserProject`: a project the user is linked to, with the link's flags.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct UserProject {
+    pub project: Value,
+    pub default: bool,
+    pub role: String,
+}
+
+/// A user's links with their projects (`dispatch_domain::memberships::projects_in`).
+pub fn user_projects(linked: &[(ProjectLink, Project)]) -> Vec<UserProject> {
+    linked
+        .iter()
+        .map(|(link, project)| UserProject {
+            project: project_read(project),
+            default: link.default,
+            role: link.role.clone(),
+        })
+        .collect()
+}
+
+/// Dispatch's `UserRead` of a member of `org`: its `organizations` holds only that organization,
+/// so no response shows another tenant's memberships (D-USR1).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct UserRead {
+    pub id: i32,
+    pub email: String,
+    pub projects: Vec<UserProject>,
+    pub organizations: Vec<UserOrganization>,
+    /// The role in the path's organization; null in `/auth/me`, as in Dispatch.
+    pub role: Option<Role>,
+    pub experimental_features: bool,
+    pub settings: UserSettingsRead,
+}
+
+/// Dispatch's `UserOrganization`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct UserOrganization {
+    pub organization: OrganizationRead,
+    pub default: bool,
+    pub role: Role,
+}
+
+impl UserOrganization {
+    fn new(org: &Organization, membership: &Membership) -> Self {
+        Self {
+            organization: OrganizationRead::from(org),
+            default: false,
+            role: membership.role,
+        }
+    }
+}
+
+impl UserRead {
+    /// The member `user` of `org`, with their `membership` there and their linked projects.
+    pub fn member(
+        org: &Organization,
+        user: &User,
+        membership: &Membership,
+        projects: &[(ProjectLink, Project)],
+    ) -> Self {
+        let organizations = vec![UserOrganization::new(org, membership)];
+        Self::new(user, organizations, Some(membership.role), projects)
+    }
+
+    /// `/auth/me`: the caller with every organization they belong to and their projects in
+    /// the path's organization.
+    pub fn me(
+        user: &User,
+        memberships: &[(Organization, Membership)],
+        projects: &[(ProjectLink, Project)],
+    ) -> Self {
+        let organizations = memberships
+            .iter()
+            .map(|(org, membership)| UserOrganization::new(org, membership))
+            .collect();
+        Self::new(user, organizations, None, projects)
+    }
+
+    fn new(
+        user: &User,
+        organizations: Vec<UserOrganization>,
+        role: Option<Role>,
+        projects: &[(ProjectLink, Project)],
+    ) -> Self {
+        Self {
+            id: user.id,
+            email: user.email.clone(),
+            projects: user_projects(projects),
+            organizations,
+            role,
+            experimental_features: user.experimental_features,
+            settings: UserSettingsRead::from(user),
+        }
+    }
+}
+
+/// A member as a list item: projects are filled in for the page's members afterwards, and the
+/// list shows neither organizations nor settings (as Dispatch's list of `DispatchUser`s).
+pub fn member_list_item(membership: &Membership) -> Value {
+    json!({
+        "id": membership.user_id,
+        "email": membership.email,
+        "projects": [],
+        "role": membership.role,
+        "organizations": [],
+        "experimental_features": null,
+        "settings": null,
+    })
+}
+
+/// Dispatch's `UserSettingsRead` (settings are embedded in the user; their id is the user's).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct UserSettingsRead {
+    pub auto_add_to_incident_bridges: bool,
+    pub id: i32,
+    pub dispatch_user_id: i32,
+}
+
+impl From<&User> for UserSettingsRead {
+    fn from(user: &User) -> Self {
+        Self {
+            auto_add_to_incident_bridges: user.settings.auto_add_to_incident_bridges,
+            id: user.id,
+            dispatch_user_id: user.id,
+        }
+    }
+}
