@@ -63,23 +63,37 @@ fn leftmost_end(text: &str, segment: &str) -> Option<usize> {
     if !segment.contains('_') {
         return text.find(segment).map(|start| start + segment.len());
     }
-    // Shift-and: bit i of `state` says the segment's first i + 1 characters end here.
+    // Shift-and: bit i of `state` says the segment's first i + 1 characters end here. Masks
+    // are rows of `masks`, row 0 for characters the segment does not name (its `_`s only);
+    // an ASCII character finds its row in a table, any other in a map.
     let pattern: Vec<char> = segment.chars().collect();
     let words = pattern.len().div_ceil(64);
-    let mut any = vec![0u64; words];
+    let mut masks = vec![0u64; words];
     for (i, _) in pattern.iter().enumerate().filter(|(_, p)| **p == '_') {
-        any[i / 64] |= 1 << (i % 64);
+        masks[i / 64] |= 1 << (i % 64);
     }
-    let mut masks: HashMap<char, Vec<u64>> = HashMap::new();
+    let mut ascii = [0usize; 128];
+    let mut others: HashMap<char, usize> = HashMap::new();
     for (i, p) in pattern.iter().enumerate().filter(|(_, p)| **p != '_') {
-        masks.entry(*p).or_insert_with(|| any.clone())[i / 64] |= 1 << (i % 64);
+        let row = match usize::try_from(u32::from(*p)) {
+            Ok(code) if code < 128 => &mut ascii[code],
+            _ => others.entry(*p).or_default(),
+        };
+        if *row == 0 {
+            *row = masks.len() / words;
+            masks.extend_from_within(..words);
+        }
+        masks[*row * words + i / 64] |= 1 << (i % 64);
     }
     let last = pattern.len() - 1;
     let mut state = vec![0u64; words];
     for (offset, c) in text.char_indices() {
-        let mask = masks.get(&c).unwrap_or(&any);
+        let row = match usize::try_from(u32::from(c)) {
+            Ok(code) if code < 128 => ascii[code],
+            _ => others.get(&c).copied().unwrap_or(0),
+        };
         let mut carry = 1;
-        for (word, mask) in state.iter_mut().zip(mask) {
+        for (word, mask) in state.iter_mut().zip(&masks[row * words..]) {
             let next_carry = *word >> 63;
             *word = ((*word << 1) | carry) & mask;
             carry = next_carry;
