@@ -215,6 +215,20 @@ async fn every_free_text_field_has_a_maximum_and_refusals_write_nothing() {
         ))
         .await;
     refused(&search, json!(["query", "q"]), "string_too_long");
+    let instances = app
+        .send(authed(
+            "GET",
+            "/api/v1/bounds_org/plugins/instances",
+            &token,
+        ))
+        .await;
+    let instance = instances.body["items"][0]["id"]
+        .as_i64()
+        .expect("an instance");
+    let configuration = json!({"configuration": {"api_key": long(65_536)}});
+    let path = format!("/api/v1/bounds_org/plugins/instances/{instance}");
+    let response = send(&app, "PUT", &path, configuration, &token).await;
+    refused(&response, json!(["body", "configuration"]), "too_long");
     assert_eq!(items(&app).await, before, "refused requests write nothing");
 
     // The longest name of the widest characters fits every key it is part of.
