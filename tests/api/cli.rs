@@ -209,7 +209,7 @@ mod user_commands {
 
         let command = UserCommand::Update {
             email: "ivy@example.com".into(),
-            organization: acme.slug.clone(),
+            organization: acme.slug.as_str().to_owned(),
             role: RoleArg::Owner,
         };
         assert_eq!(
@@ -227,7 +227,7 @@ mod user_commands {
 
         let missing = UserCommand::Update {
             email: "nobody@example.com".into(),
-            organization: acme.slug.clone(),
+            organization: acme.slug.as_str().to_owned(),
             role: RoleArg::Owner,
         };
         let error = run_with(&app.store, missing, no_prompt).await.unwrap_err();

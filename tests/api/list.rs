@@ -4,7 +4,7 @@
 
 use dispatch_domain::DomainError;
 use dispatch_domain::list::{ListParams, ListSpec, Page, list};
-use dispatch_domain::model::Project;
+use dispatch_domain::model::{OrganizationSlug, Project};
 use dispatch_domain::organizations::project_item;
 use dispatch_domain::projects;
 use dispatch_domain::time::Timestamp;
@@ -29,7 +29,7 @@ async fn seed(store: &Store, first: i32, count: i32) {
             let mut project = Project::new(
                 i + 1,
                 1,
-                ORG,
+                &OrganizationSlug::parse(ORG).unwrap(),
                 &format!("name-{i:03}"),
                 Some(&format!("project number {i}")),
                 i == 0,

@@ -16,8 +16,8 @@ use std::time::{Duration, Instant};
 
 use dispatch_domain::list::filter::{self, Filter};
 use dispatch_domain::list::{ListParams, list};
-use dispatch_domain::model::Project;
 use dispatch_domain::model::text::DESCRIPTION_MAX;
+use dispatch_domain::model::{OrganizationSlug, Project};
 use dispatch_domain::organizations::project_item;
 use dispatch_domain::projects;
 use dispatch_domain::secrets::{KeyRing, SecretKey};
@@ -72,7 +72,7 @@ fn project(id: i32, description: &str) -> Project {
     Project::new(
         id,
         1,
-        "default",
+        &OrganizationSlug::parse("default").unwrap(),
         &name,
         Some(description),
         false,

@@ -12,7 +12,7 @@ use aws_sdk_dynamodb::config::{ConfigBag, Intercept, RuntimeComponents};
 use aws_sdk_dynamodb::types::AttributeValue;
 use dispatch_domain::config::{AutoJoin, Config};
 use dispatch_domain::list::{ListParams, Page, list};
-use dispatch_domain::model::Project;
+use dispatch_domain::model::{OrganizationSlug, Project};
 use dispatch_domain::organizations::project_item;
 use dispatch_domain::projects;
 use dispatch_domain::secrets::Secrets;
@@ -101,7 +101,7 @@ async fn main() -> anyhow::Result<()> {
             project_item(&Project::new(
                 100_000 + i,
                 1,
-                "default",
+                &OrganizationSlug::parse("default").unwrap(),
                 &name,
                 None,
                 false,
@@ -241,9 +241,12 @@ async fn main() -> anyhow::Result<()> {
         .map(|i| {
             let membership = dispatch_domain::model::Membership {
                 user_id: 200_000 + i,
-                email: format!("member{i:05}@example.com"),
+                email: dispatch_domain::model::EmailAddress::parse(&format!(
+                    "member{i:05}@example.com"
+                ))
+                .unwrap(),
                 organization_id: org.id,
-                organization_slug: "default".into(),
+                organization_slug: OrganizationSlug::parse("default").unwrap(),
                 role: dispatch_domain::model::Role::Member,
                 created_at: now,
                 updated_at: now,

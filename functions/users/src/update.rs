@@ -50,7 +50,7 @@ pub async fn update_user(
     ensure_body_id(body.id.map(Value::from).as_ref(), target_id)?;
     let (user, membership) = member(store, &org.slug, target_id).await?;
     if let Some(email) = body.email.as_deref() {
-        let same = EmailAddress::parse(email).is_ok_and(|e| e.as_str() == user.email);
+        let same = EmailAddress::parse(email).is_ok_and(|e| e == user.email);
         if !same {
             return Err(ApiError::validation(
                 "A user's email cannot be changed.",

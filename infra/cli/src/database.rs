@@ -160,7 +160,7 @@ pub async fn init(store: &Store) -> anyhow::Result<InitReport> {
             banner_text: None,
         };
         match organizations::create_installation_default(store, new).await {
-            Ok(org) => Some((org.id, org.slug)),
+            Ok(org) => Some((org.id, org.slug.into_string())),
             // A concurrent init won the race: the outcome we wanted, if its organization is there.
             Err(
                 dispatch_domain::DomainError::Conflict(_)

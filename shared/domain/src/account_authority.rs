@@ -50,7 +50,7 @@ pub async fn authority_over(
     let organizations: Vec<String> = super::memberships::memberships_of(store, target_id)
         .await?
         .into_iter()
-        .map(|(org, _)| org.slug)
+        .map(|(org, _)| org.slug.into_string())
         .collect();
     let wanted: Vec<_> = organizations
         .iter()

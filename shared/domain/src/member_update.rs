@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 
 use crate::error::{DomainError, OnCondition};
-use crate::model::{Membership, ProjectLink, Role, User};
+use crate::model::{Membership, OrganizationSlug, ProjectLink, Role, User};
 use crate::time::Timestamp;
 use dispatch_store::keys;
 use dispatch_store::transaction::VERSION_LABEL;
@@ -38,7 +38,7 @@ impl MemberUpdate {
 /// Applies `update` to member `user_id` of organization `slug`, in one transaction.
 pub async fn update_member(
     store: &Store,
-    slug: &str,
+    slug: &OrganizationSlug,
     user_id: i32,
     update: &MemberUpdate,
 ) -> Result<(), DomainError> {
@@ -88,7 +88,7 @@ pub async fn update_member(
 /// its existing link takes the entry's flag. Links are written under their versions.
 fn switch_default_projects(
     tx: &mut Transaction,
-    slug: &str,
+    slug: &OrganizationSlug,
     user_id: i32,
     links: &[ProjectLink],
     projects: &[(i32, bool)],
@@ -115,7 +115,7 @@ fn switch_default_projects(
         let link = ProjectLink {
             user_id,
             project_id: *project_id,
-            organization_slug: slug.to_owned(),
+            organization_slug: slug.clone(),
             default: true,
             role: Role::Member.as_str().into(),
             created_at: now,

@@ -110,7 +110,7 @@ async fn create_with(
     let org = Organization {
         id: org_id,
         name: new.name.as_str().to_owned(),
-        slug: slug.as_str().to_owned(),
+        slug: slug.clone(),
         description: new.description,
         default: new.default,
         banner_enabled: new.banner_enabled,

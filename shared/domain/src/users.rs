@@ -189,7 +189,7 @@ async fn insert(
     let now = Timestamp::now();
     let user = User {
         id: store.next_id(IdKind::User).await?,
-        email: email.as_str().to_owned(),
+        email: email.clone(),
         token_version: 0,
         experimental_features: false,
         settings: UserSettings::default(),

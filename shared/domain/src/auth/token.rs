@@ -58,7 +58,7 @@ pub fn issue(keys: &KeyRing, user: &User, config: &Config) -> Result<String, Dom
         sub: user.id.to_string(),
         iss: config.jwt_issuer.clone(),
         aud: config.jwt_audience.clone(),
-        email: user.email.clone(),
+        email: user.email.as_str().to_owned(),
         exp: now + config.jwt_lifetime.as_secs() as i64,
         iat: now,
         tv: user.token_version,
@@ -120,7 +120,7 @@ mod tests {
     fn user() -> User {
         User {
             id: 7,
-            email: "alice@example.com".into(),
+            email: crate::model::EmailAddress::parse("alice@example.com").unwrap(),
             token_version: 3,
             experimental_features: false,
             settings: Default::default(),

@@ -94,8 +94,18 @@ impl EmailAddress {
         Ok(Self(format!("{local}@{domain}")))
     }
 
+    /// An address read back from the table: trusted as written, not validated again (the
+    /// rules have tightened since some items were written; see `model::stored`).
+    pub fn from_stored(stored: String) -> Self {
+        Self(stored)
+    }
+
     pub fn as_str(&self) -> &str {
         &self.0
+    }
+
+    pub fn into_string(self) -> String {
+        self.0
     }
 }
 

@@ -4,6 +4,7 @@ pub mod email;
 pub mod organization;
 pub mod plugin;
 pub mod project;
+pub mod stored;
 pub mod text;
 pub mod types;
 pub mod user;

@@ -50,8 +50,18 @@ impl OrganizationSlug {
         Ok(Self(raw.to_owned()))
     }
 
+    /// A slug read back from the table: trusted as written, not validated again (see
+    /// `model::stored`).
+    pub fn from_stored(stored: String) -> Self {
+        Self(stored)
+    }
+
     pub fn as_str(&self) -> &str {
         &self.0
+    }
+
+    pub fn into_string(self) -> String {
+        self.0
     }
 }
 
@@ -81,7 +91,8 @@ pub fn slugify(name: &str) -> String {
 pub struct Organization {
     pub id: i32,
     pub name: String,
-    pub slug: String,
+    #[serde(deserialize_with = "super::stored::slug")]
+    pub slug: OrganizationSlug,
     pub description: Option<String>,
     pub default: bool,
     pub banner_enabled: bool,

@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::text::{Description, DisplayName, NameStr, ShortText};
-use super::{EmailAddress, Invalid};
+use super::{EmailAddress, Invalid, OrganizationSlug};
 use crate::time::Timestamp;
 
 /// Parses a value sent for the project's text field `field` with the type `POST` gives that
@@ -30,7 +30,8 @@ pub fn parse_text(field: &str, raw: &str) -> Option<Result<String, Invalid>> {
 pub struct Project {
     pub id: i32,
     pub organization_id: i32,
-    pub organization_slug: String,
+    #[serde(deserialize_with = "super::stored::slug")]
+    pub organization_slug: OrganizationSlug,
     pub name: String,
     pub display_name: String,
     pub description: Option<String>,
@@ -83,7 +84,7 @@ impl Project {
     pub fn new(
         id: i32,
         organization_id: i32,
-        organization_slug: &str,
+        organization_slug: &OrganizationSlug,
         name: &str,
         description: Option<&str>,
         default: bool,
@@ -92,7 +93,7 @@ impl Project {
         Self {
             id,
             organization_id,
-            organization_slug: organization_slug.to_owned(),
+            organization_slug: organization_slug.clone(),
             name: name.to_owned(),
             display_name: String::new(),
             description: description.map(str::to_owned),

@@ -2,6 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::{EmailAddress, OrganizationSlug};
 use crate::time::Timestamp;
 
 /// Organization roles, highest first. Any other string is no role at all (default deny).
@@ -67,7 +68,8 @@ pub struct Credentials {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct User {
     pub id: i32,
-    pub email: String,
+    #[serde(deserialize_with = "super::stored::email")]
+    pub email: EmailAddress,
     /// Tokens carry the version they were issued under; changing or resetting the password
     /// bumps it, which revokes every older token.
     pub token_version: u64,
@@ -89,9 +91,11 @@ pub struct User {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Membership {
     pub user_id: i32,
-    pub email: String,
+    #[serde(deserialize_with = "super::stored::email")]
+    pub email: EmailAddress,
     pub organization_id: i32,
-    pub organization_slug: String,
+    #[serde(deserialize_with = "super::stored::slug")]
+    pub organization_slug: OrganizationSlug,
     pub role: Role,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
@@ -103,7 +107,8 @@ pub struct Membership {
 pub struct ProjectLink {
     pub user_id: i32,
     pub project_id: i32,
-    pub organization_slug: String,
+    #[serde(deserialize_with = "super::stored::slug")]
+    pub organization_slug: OrganizationSlug,
     pub default: bool,
     pub role: String,
     pub created_at: Timestamp,

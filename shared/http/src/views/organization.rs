@@ -25,7 +25,7 @@ impl From<&Organization> for OrganizationRead {
             banner_enabled: org.banner_enabled,
             banner_color: org.banner_color.clone(),
             banner_text: org.banner_text.clone(),
-            slug: org.slug.clone(),
+            slug: org.slug.as_str().to_owned(),
         }
     }
 }

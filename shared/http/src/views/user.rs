@@ -93,7 +93,7 @@ impl UserRead {
     ) -> Self {
         Self {
             id: user.id,
-            email: user.email.clone(),
+            email: user.email.as_str().to_owned(),
             projects: user_projects(projects),
             organizations,
             role,
