@@ -4,7 +4,7 @@
 
 use dispatch_domain::DomainError;
 use dispatch_domain::list::{ListParams, ListSpec, Page, list};
-use dispatch_domain::model::{OrganizationSlug, Project};
+use dispatch_domain::model::{NameStr, OrganizationSlug, Project};
 use dispatch_domain::organizations::project_item;
 use dispatch_domain::projects;
 use dispatch_domain::time::Timestamp;
@@ -30,7 +30,7 @@ async fn seed(store: &Store, first: i32, count: i32) {
                 i + 1,
                 1,
                 &OrganizationSlug::parse(ORG).unwrap(),
-                &format!("name-{i:03}"),
+                &NameStr::parse(&format!("name-{i:03}")).unwrap(),
                 Some(&format!("project number {i}")),
                 i == 0,
                 now,

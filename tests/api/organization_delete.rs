@@ -226,7 +226,15 @@ async fn an_interrupted_deletion_is_invisible_and_the_next_request_finishes_it()
     let late = projects::create(
         &app.store,
         &org,
-        Project::new(0, org.id, &org.slug, "Late", None, false, org.created_at),
+        Project::new(
+            0,
+            org.id,
+            &org.slug,
+            &dispatch_domain::model::NameStr::parse("Late").unwrap(),
+            None,
+            false,
+            org.created_at,
+        ),
     )
     .await;
     assert!(

@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 use dispatch_domain::list::filter::{self, Filter};
 use dispatch_domain::list::{ListParams, list};
 use dispatch_domain::model::text::DESCRIPTION_MAX;
-use dispatch_domain::model::{OrganizationSlug, Project};
+use dispatch_domain::model::{NameStr, OrganizationSlug, Project};
 use dispatch_domain::organizations::project_item;
 use dispatch_domain::projects;
 use dispatch_domain::secrets::{KeyRing, SecretKey};
@@ -73,7 +73,7 @@ fn project(id: i32, description: &str) -> Project {
         id,
         1,
         &OrganizationSlug::parse("default").unwrap(),
-        &name,
+        &NameStr::parse(&name).unwrap(),
         Some(description),
         false,
         Timestamp::now(),

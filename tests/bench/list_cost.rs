@@ -12,7 +12,7 @@ use aws_sdk_dynamodb::config::{ConfigBag, Intercept, RuntimeComponents};
 use aws_sdk_dynamodb::types::AttributeValue;
 use dispatch_domain::config::{AutoJoin, Config};
 use dispatch_domain::list::{ListParams, Page, list};
-use dispatch_domain::model::{OrganizationSlug, Project};
+use dispatch_domain::model::{NameStr, OrganizationSlug, Project};
 use dispatch_domain::organizations::project_item;
 use dispatch_domain::projects;
 use dispatch_domain::secrets::Secrets;
@@ -102,7 +102,7 @@ async fn main() -> anyhow::Result<()> {
                 100_000 + i,
                 1,
                 &OrganizationSlug::parse("default").unwrap(),
-                &name,
+                &NameStr::parse(&name).unwrap(),
                 None,
                 false,
                 now,

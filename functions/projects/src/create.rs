@@ -76,7 +76,7 @@ pub async fn create_project(
         0,
         org.id,
         &org.slug,
-        body.name.as_str(),
+        &body.name,
         None,
         false,
         Timestamp::now(),

@@ -109,7 +109,7 @@ async fn create_with(
 
     let org = Organization {
         id: org_id,
-        name: new.name.as_str().to_owned(),
+        name: new.name.clone(),
         slug: slug.clone(),
         description: new.description,
         default: new.default,
@@ -130,7 +130,7 @@ async fn create_with(
         project_id,
         org_id,
         &org.slug,
-        project_name,
+        &NameStr::parse(project_name).expect("the default project's name is valid"),
         Some(project_description),
         true,
         now,

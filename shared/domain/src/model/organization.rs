@@ -2,6 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::text::NameStr;
 use super::types::Invalid;
 use crate::time::Timestamp;
 
@@ -90,7 +91,8 @@ pub fn slugify(name: &str) -> String {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Organization {
     pub id: i32,
-    pub name: String,
+    #[serde(deserialize_with = "super::stored::text")]
+    pub name: NameStr,
     #[serde(deserialize_with = "super::stored::slug")]
     pub slug: OrganizationSlug,
     pub description: Option<String>,

@@ -32,7 +32,8 @@ pub struct Project {
     pub organization_id: i32,
     #[serde(deserialize_with = "super::stored::slug")]
     pub organization_slug: OrganizationSlug,
-    pub name: String,
+    #[serde(deserialize_with = "super::stored::text")]
+    pub name: NameStr,
     pub display_name: String,
     pub description: Option<String>,
     pub default: bool,
@@ -85,7 +86,7 @@ impl Project {
         id: i32,
         organization_id: i32,
         organization_slug: &OrganizationSlug,
-        name: &str,
+        name: &NameStr,
         description: Option<&str>,
         default: bool,
         now: Timestamp,
@@ -94,7 +95,7 @@ impl Project {
             id,
             organization_id,
             organization_slug: organization_slug.clone(),
-            name: name.to_owned(),
+            name: name.clone(),
             display_name: String::new(),
             description: description.map(str::to_owned),
             default,

@@ -10,6 +10,7 @@
 
 use serde::{Deserialize, Deserializer};
 
+use super::text::Text;
 use super::{EmailAddress, OrganizationSlug};
 
 /// A stored email address, trusted as written.
@@ -22,50 +23,67 @@ pub fn slug<'de, D: Deserializer<'de>>(deserializer: D) -> Result<OrganizationSl
     String::deserialize(deserializer).map(OrganizationSlug::from_stored)
 }
 
+/// Stored text (a name), trusted as written.
+pub fn text<
+    'de,
+    D: Deserializer<'de>,
+    const MIN: usize,
+    const MAX: usize,
+    const MULTILINE: bool,
+>(
+    deserializer: D,
+) -> Result<Text<MIN, MAX, MULTILINE>, D::Error> {
+    String::deserialize(deserializer).map(Text::from_stored)
+}
+
 /// Reading the validated types as the strings they are: keys, items and views take `&str`.
 macro_rules! string_like {
-    ($ty:ty) => {
-        impl std::ops::Deref for $ty {
+    ([$($generics:tt)*] $ty:ty) => {
+        impl<$($generics)*> std::ops::Deref for $ty {
             type Target = str;
             fn deref(&self) -> &str {
                 self.as_str()
             }
         }
-        impl AsRef<str> for $ty {
+        impl<$($generics)*> AsRef<str> for $ty {
             fn as_ref(&self) -> &str {
                 self.as_str()
             }
         }
-        impl From<$ty> for String {
+        impl<$($generics)*> From<$ty> for String {
             fn from(value: $ty) -> String {
                 value.into_string()
             }
         }
-        impl From<&$ty> for String {
+        impl<$($generics)*> From<&$ty> for String {
             fn from(value: &$ty) -> String {
                 value.as_str().to_owned()
             }
         }
-        impl PartialEq<str> for $ty {
+        impl<$($generics)*> PartialEq<str> for $ty {
             fn eq(&self, other: &str) -> bool {
                 self.as_str() == other
             }
         }
-        impl PartialEq<&str> for $ty {
+        impl<$($generics)*> PartialEq<&str> for $ty {
             fn eq(&self, other: &&str) -> bool {
                 self.as_str() == *other
             }
         }
-        impl PartialEq<String> for $ty {
+        impl<$($generics)*> PartialEq<String> for $ty {
             fn eq(&self, other: &String) -> bool {
                 self.as_str() == other
             }
         }
     };
+    ($ty:ty) => {
+        string_like!([] $ty);
+    };
 }
 
 string_like!(EmailAddress);
 string_like!(OrganizationSlug);
+string_like!([const MIN: usize, const MAX: usize, const MULTILINE: bool] Text<MIN, MAX, MULTILINE>);
 
 #[cfg(test)]
 mod tests {
@@ -121,6 +139,11 @@ mod tests {
         let item = Item::new(&keys::membership("ab", 7), "membership", &old).unwrap();
         let read: Membership = from_attributes(item.into_attributes()).unwrap();
         assert_eq!(read, old);
+
+        let name = "bell\u{7}name";
+        assert!(crate::model::NameStr::parse(name).is_err());
+        let read: crate::model::NameStr = text(json!(name)).unwrap();
+        assert_eq!(read.as_str(), name);
     }
 
     #[test]

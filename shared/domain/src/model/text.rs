@@ -77,6 +77,12 @@ impl<const MIN: usize, const MAX: usize, const MULTILINE: bool> Text<MIN, MAX, M
         Ok(Self(text.to_owned()))
     }
 
+    /// Text read back from the table: trusted as written, not validated again (see
+    /// `model::stored`).
+    pub fn from_stored(stored: String) -> Self {
+        Self(stored)
+    }
+
     pub fn as_str(&self) -> &str {
         &self.0
     }

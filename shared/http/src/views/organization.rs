@@ -19,7 +19,7 @@ impl From<&Organization> for OrganizationRead {
     fn from(org: &Organization) -> Self {
         Self {
             id: org.id,
-            name: org.name.clone(),
+            name: org.name.as_str().to_owned(),
             description: org.description.clone(),
             default: org.default,
             banner_enabled: org.banner_enabled,
