@@ -710,3 +710,64 @@ async fn a_project_named_twice_keeps_each_flag_on_its_own_project() {
             .collect()
     );
 }
+
+#[tokio::test]
+async fn an_owner_demotes_another_owner_and_changes_their_features_in_one_request() {
+    let app = spawn_app().await;
+    let acme = create_organization(&app.store, "Acme Corp").await;
+    let first = app
+        .member_only_of(&acme, "first@example.com", PASSWORD, Role::Owner)
+        .await;
+    app.member_only_of(&acme, "second@example.com", PASSWORD, Role::Owner)
+        .await;
+    let second = users::find_by_email(&app.store, "second@example.com")
+        .await
+        .unwrap()
+        .unwrap()
+        .id;
+    let path = format!("/api/v1/{}/users/{second}", acme.slug);
+    let both = app
+        .send(json_request(
+            "PUT",
+            &path,
+            &json!({"role": "Member", "experimental_features": true}),
+            Some(&first),
+        ))
+        .await;
+    assert_eq!(both.status, StatusCode::OK, "{}", both.body);
+    assert_eq!(
+        (
+            both.body["role"].clone(),
+            both.body["experimental_features"].clone()
+        ),
+        (json!("Member"), json!(true))
+    );
+}
+
+#[tokio::test]
+async fn a_body_with_too_many_project_entries_is_a_422_before_any_read() {
+    let app = spawn_app().await;
+    let org = default_org(&app).await;
+    let (_, owner) = member(&app, &org, "owner@example.com", Role::Owner).await;
+    let (member_id, _) = member(&app, &org, "member@example.com", Role::Member).await;
+    let entries: Vec<Value> = (0..51)
+        .map(|i| json!({"project": {"id": 1_000_000 + i}, "default": false}))
+        .collect();
+    let response = app
+        .send(json_request(
+            "PUT",
+            &format!("/api/v1/default/users/{member_id}"),
+            &json!({ "projects": entries }),
+            Some(&owner),
+        ))
+        .await;
+    assert_eq!(
+        (response.status, response.body["detail"][0]["loc"].clone()),
+        (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            json!(["body", "projects"])
+        ),
+        "{}",
+        response.body
+    );
+}

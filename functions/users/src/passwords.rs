@@ -56,7 +56,7 @@ pub async fn change_password(
     }
     let new = new_password(&body.new_password)?;
     let (user, _) = member(state.store(), &org.slug, id).await?;
-    let authority = authority_over(state.store(), &caller.user, user.id).await?;
+    let authority = authority_over(state.store(), &caller.user, user.id, &org.slug).await?;
     if matches!(authority, Authority::Themself) {
         current_password::check(
             state.store(),
@@ -79,7 +79,7 @@ pub async fn reset_password(
     let org = caller.organization()?;
     let new = new_password(&body.new_password)?;
     let (user, _) = member(state.store(), &org.slug, id).await?;
-    let authority = authority_over(state.store(), &caller.user, user.id).await?;
+    let authority = authority_over(state.store(), &caller.user, user.id, &org.slug).await?;
     set_password(&state, org, user.id, &new, &authority).await
 }
 

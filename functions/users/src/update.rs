@@ -76,7 +76,10 @@ pub async fn update_user(
         .experimental_features
         .filter(|e| *e != user.experimental_features)
     {
-        Some(enabled) => Some((enabled, authority_over(store, &caller.user, user.id).await?)),
+        Some(enabled) => Some((
+            enabled,
+            authority_over(store, &caller.user, user.id, &org.slug).await?,
+        )),
         None => None,
     };
     // Everything is validated: one transaction writes it all, or nothing.

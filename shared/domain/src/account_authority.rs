@@ -39,19 +39,26 @@ pub enum Authority {
 /// Decides whether `caller` may change the account of user `target_id`: 403 with Dispatch's
 /// permission message unless it is themself or they are Owner of all the target's
 /// organizations.
+///
+/// `path_organization` is where the request found the target: it is always among the
+/// organizations checked, even before the user index (eventually consistent) shows it.
 pub async fn authority_over(
     store: &Store,
     caller: &User,
     target_id: i32,
+    path_organization: &str,
 ) -> Result<Authority, DomainError> {
     if caller.id == target_id {
         return Ok(Authority::Themself);
     }
-    let organizations: Vec<String> = super::memberships::memberships_of(store, target_id)
+    let mut organizations: Vec<String> = super::memberships::memberships_of(store, target_id)
         .await?
         .into_iter()
         .map(|(org, _)| org.slug.into_string())
         .collect();
+    if !organizations.iter().any(|slug| slug == path_organization) {
+        organizations.push(path_organization.to_owned());
+    }
     let wanted: Vec<_> = organizations
         .iter()
         .map(|slug| keys::membership(slug, caller.id))
@@ -80,11 +87,12 @@ impl Authority {
         } = self
         {
             for slug in organizations {
-                tx.check(
-                    keys::membership(slug, *caller_id),
-                    super::roles::is_owner(),
-                    AUTHORITY_LABEL,
-                )?;
+                let key = keys::membership(slug, *caller_id);
+                // A demotion in the same change may already check that this membership is an
+                // Owner's (the "another Owner remains" check): the same condition, kept once.
+                if !tx.holds(&key) {
+                    tx.check(key, super::roles::is_owner(), AUTHORITY_LABEL)?;
+                }
             }
         }
         Ok(())

@@ -22,14 +22,25 @@ pub struct ProjectIdentity {
     pub name: Option<String>,
 }
 
+/// The most project entries one user body may hold: each is read, and each may become an
+/// action of the one transaction that writes the change (DynamoDB takes 100).
+pub const MAX_PROJECT_ENTRIES: usize = 50;
+
 /// Each entry's project id in `org` with the entry's default flag, in order (one pair per
 /// entry, so a flag always stays with its own project); a project of another organization, or
-/// none at all, is a 422 naming the entry.
+/// none at all, is a 422 naming the entry, and more than [`MAX_PROJECT_ENTRIES`] a 422.
 pub async fn resolve(
     store: &Store,
     org: &Organization,
     refs: &[ProjectRef],
 ) -> Result<Vec<(i32, bool)>, DomainError> {
+    if refs.len() > MAX_PROJECT_ENTRIES {
+        return Err(DomainError::invalid(
+            format!("List should have at most {MAX_PROJECT_ENTRIES} items"),
+            crate::body!["projects"],
+            "too_long",
+        ));
+    }
     let mut entries = Vec::with_capacity(refs.len());
     for (index, reference) in refs.iter().enumerate() {
         let missing = || {

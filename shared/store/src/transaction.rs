@@ -42,6 +42,11 @@ impl Transaction {
         self.actions.len()
     }
 
+    /// Whether an action on `key` is already in the transaction (a second one would be refused).
+    pub fn holds(&self, key: &Key) -> bool {
+        self.keys.contains(key)
+    }
+
     /// Whether no action was added.
     pub fn is_empty(&self) -> bool {
         self.actions.is_empty()
