@@ -243,3 +243,49 @@ async fn change_password_checks_the_current_password_under_the_same_throttle() {
         StatusCode::TOO_MANY_REQUESTS
     );
 }
+
+#[tokio::test]
+async fn a_source_the_account_knows_is_never_delayed_and_strangers_take_turns() {
+    let app = Arc::new(spawn_app().await);
+    app.register("known@example.com", PASSWORD).await;
+    // The user's own device logged in before the attack.
+    let home = "192.0.2.77";
+    let before = login_from(&app, home, "known@example.com", PASSWORD).await;
+    assert_eq!(before.status, StatusCode::OK, "{}", before.body);
+    for i in 0..ACCOUNT_DELAY_AFTER {
+        let ip = format!("198.19.{}.{}", i / 4, i % 4);
+        let response = login_from(&app, &ip, "known@example.com", WRONG).await;
+        assert_eq!(response.status, StatusCode::UNPROCESSABLE_ENTITY);
+    }
+    // A stranger is delayed; the user's device is not.
+    let stranger = login_from(&app, "203.0.113.200", "known@example.com", PASSWORD).await;
+    assert_eq!(stranger.status, StatusCode::TOO_MANY_REQUESTS);
+    let home_again = login_from(&app, home, "known@example.com", PASSWORD).await;
+    assert_eq!(home_again.status, StatusCode::OK, "{}", home_again.body);
+
+    // Once the delay has passed, ten strangers guessing at the same moment get one check.
+    tokio::time::sleep(std::time::Duration::from_secs(
+        retry_after(&stranger) as u64 + 1,
+    ))
+    .await;
+    let guesses: Vec<_> = (0..10)
+        .map(|i| {
+            let app = app.clone();
+            tokio::spawn(async move {
+                let ip = format!("198.20.0.{i}");
+                login_from(&app, &ip, "known@example.com", WRONG)
+                    .await
+                    .status
+            })
+        })
+        .collect();
+    let mut checked = 0;
+    for guess in guesses {
+        match guess.await.unwrap() {
+            StatusCode::UNPROCESSABLE_ENTITY => checked += 1,
+            StatusCode::TOO_MANY_REQUESTS => {}
+            other => panic!("unexpected {other}"),
+        }
+    }
+    assert_eq!(checked, 1, "one attempt per delay from unknown sources");
+}

@@ -188,6 +188,12 @@ pub fn login_throttle_pair(email: &str, ip: &str, window: i64) -> Key {
     )
 }
 
+/// A source that logged in to an account with its password lately (`ttl`: 30 days): the
+/// account's delay does not apply to it.
+pub fn login_throttle_known(email: &str, ip: &str) -> Key {
+    Key::new(format!("THROTTLE#EMAIL#{email}"), format!("KNOWN#{ip}"))
+}
+
 /// The failed logins of one account, from every source, in one window.
 pub fn login_throttle_account(email: &str, window: i64) -> Key {
     Key::new(

@@ -39,7 +39,8 @@
 //! | Pending org deletion | `PENDING_DELETIONS` | `ORG#<slug>` | | | organizations a `DELETE` hid and has not finished removing (the next create, delete or `database init` finishes them) |
 //! | MFA challenge | `MFA#<uuid>` | `MFA` | | | challenge by UUID |
 //! | Login throttle, account × IP | `THROTTLE#EMAIL#<email>` | `IP#<ip>#W<window>` | | | login slots left and failures of one account from one source in a 15-minute window ([`crate::auth::throttle`]; `ttl` cleans up) |
-//! | Login throttle, account | `THROTTLE#EMAIL#<email>` | `ACCOUNT#W<window>` | | | failures of one account from every source in an hour, and the last one's time (the progressive delay) |
+//! | Login throttle, account | `THROTTLE#EMAIL#<email>` | `ACCOUNT#W<window>` | | | failures of one account from every source in an hour, the last one's time (the progressive delay) and the next turn of unknown sources |
+//! | Login throttle, known source | `THROTTLE#EMAIL#<email>` | `KNOWN#<ip>` | | | a source that logged in to the account with its password (`ttl`: 30 days, checked in code): it skips the account's delay |
 //! | Login throttle, IP | `THROTTLE#IP#<ip>` | `WINDOW#<window>` | | | login slots left and failures of one source IP in an hour |
 //!
 //! The authorization check of a `/{org}/…` request is one `BatchGetItem` of `ORG#<slug>/ORG`,

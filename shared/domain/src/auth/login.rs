@@ -43,7 +43,7 @@ pub async fn login(
     password: &Password,
     ip: Option<&str>,
 ) -> Result<LoggedIn, DomainError> {
-    let guard = Throttle::new(email, ip, Timestamp::now().unix_seconds());
+    let mut guard = Throttle::new(email, ip, Timestamp::now().unix_seconds());
     let mut wanted = vec![keys::organization(slug), keys::email_guard(email)];
     wanted.extend(guard.keys());
     let found = store.batch_get(&wanted).await?;

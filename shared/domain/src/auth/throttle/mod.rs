@@ -8,12 +8,15 @@
 //! |---|---|---|
 //! | account × source IP | [`PAIR_LIMIT`] failures per [`PAIR_WINDOW`] s | that source is refused for that account until the window ends |
 //! | source IP | [`IP_LIMIT`] failures per [`IP_WINDOW`] s | that source is refused for every account until the window ends |
-//! | account, every source | past [`ACCOUNT_DELAY_AFTER`] failures per [`ACCOUNT_WINDOW`] s | a progressive delay after each failure (doubling every [`ACCOUNT_DELAY_STEP`] failures, at most [`ACCOUNT_MAX_DELAY`] s), never a lock |
+//! | account, every source it does not know | past [`ACCOUNT_DELAY_AFTER`] failures per [`ACCOUNT_WINDOW`] s | a progressive delay after each failure (doubling every [`ACCOUNT_DELAY_STEP`] failures, at most [`ACCOUNT_MAX_DELAY`] s) and one attempt per delay, never a lock |
 //!
 //! Member emails are visible to every member, so a hard per-account lock would let anyone lock
 //! anyone out from afar. Here an attacker only locks their own source out of an account; from
-//! many sources they only slow the account down, by at most a minute after their last failure
-//! (the user gets in as soon as it has passed), while each source keeps its own hard limit.
+//! many sources they only slow the account down, and only for sources the account does not
+//! know: a source that logged in with the password in the last 30 days ([`KNOWN_FOR`]) skips
+//! the delay, so the user's own devices are never slowed by an attacker elsewhere. While the
+//! account is delayed, unknown sources take turns: one attempt per delay, claimed with one
+//! conditional update, so guesses sent in parallel the moment a delay ends cannot all pass.
 //!
 //! # Counting under concurrency
 //! The two hard limits are semaphores ([`slots::Slots`]): an attempt takes a slot in both
@@ -56,6 +59,8 @@ pub const ACCOUNT_DELAY_STEP: i64 = 10;
 pub const ACCOUNT_MAX_DELAY: i64 = 60;
 /// The account window (seconds).
 pub const ACCOUNT_WINDOW: i64 = 3_600;
+/// How long a source that logged in with the password stays known to the account (seconds).
+pub const KNOWN_FOR: i64 = 30 * 86_400;
 
 /// Where an attempt comes from when the source IP is unknown (never in Lambda).
 const UNKNOWN_SOURCE: &str = "unknown";
@@ -76,6 +81,10 @@ pub struct Throttle {
     pair: Slots,
     ip: Slots,
     account: Key,
+    known: Key,
+    /// The account's delay (seconds) this attempt must claim its turn for: set by
+    /// [`Throttle::refusal`] when the account is delayed and the source is not known.
+    gate: Option<i64>,
 }
 
 /// A claimed attempt: report its outcome with [`Claim::failed`] or [`Claim::succeeded`].
@@ -106,6 +115,8 @@ impl Throttle {
                 IP_WINDOW,
             ),
             account: keys::login_throttle_account(email, now.div_euclid(ACCOUNT_WINDOW)),
+            known: keys::login_throttle_known(email, ip),
+            gate: None,
         }
     }
 
@@ -116,12 +127,13 @@ impl Throttle {
             self.pair.key.clone(),
             self.ip.key.clone(),
             self.account.clone(),
+            self.known.clone(),
         ]
     }
 
     /// The refusal the stored state already decides (before any password check), as the
-    /// seconds to wait: a full window, or the account's delay.
-    pub fn refusal(&self, items: &[Option<Attributes>]) -> Option<i64> {
+    /// seconds to wait: a full window, or the account's delay (which a known source skips).
+    pub fn refusal(&mut self, items: &[Option<Attributes>]) -> Option<i64> {
         let item = |i: usize| items.get(i).and_then(Option::as_ref);
         let mut wait = None;
         for (slots, stored) in [(&self.pair, item(0)), (&self.ip, item(1))] {
@@ -129,18 +141,25 @@ impl Throttle {
                 wait = wait.max(Some(slots.window_end - self.now));
             }
         }
+        let known = item(3)
+            .and_then(|known| number_attribute(known, keys::attr::TTL))
+            .is_some_and(|ttl| ttl > self.now);
+        if known {
+            return wait;
+        }
         let now_ms = unix_millis();
-        if let Some(until_ms) = account_delay_until(item(2))
-            && until_ms > now_ms
-        {
-            // Whole seconds, rounded up: the client never retries too early.
-            wait = wait.max(Some((until_ms - now_ms + 999) / 1000));
+        if let Some((until_ms, delay)) = account_delay(item(2)) {
+            if until_ms > now_ms {
+                // Whole seconds, rounded up: the client never retries too early.
+                wait = wait.max(Some((until_ms - now_ms + 999) / 1000));
+            }
+            self.gate = Some(delay);
         }
         wait
     }
 
     /// Reads the state and refuses at once, before any password check, if it is decided.
-    pub async fn check(&self, store: &Store) -> Result<(), DomainError> {
+    pub async fn check(&mut self, store: &Store) -> Result<(), DomainError> {
         let items = store.batch_get(&self.keys()).await?;
         match self.refusal(&items) {
             Some(wait) => Err(refused(wait)),
@@ -151,6 +170,9 @@ impl Throttle {
     /// Claims the attempt: a slot for this account from this source, and one for the source.
     /// A refusal is the error to answer with.
     pub async fn claim(self, store: &Store) -> Result<Claim, DomainError> {
+        if let Some(delay) = self.gate {
+            self.take_turn(store, delay).await?;
+        }
         let (pair, ip) = tokio::join!(self.pair.take(store), self.ip.take(store));
         let full = |taken: &Result<Result<(), Full>, StoreError>| match taken {
             Ok(Err(full)) => Some(full.window_end),
@@ -173,6 +195,40 @@ impl Throttle {
         match refused_until {
             Some(end) => Err(refused(end - self.now)),
             None => Ok(Claim(self)),
+        }
+    }
+}
+
+impl Throttle {
+    /// While the account is delayed, sources it does not know take turns: one attempt per
+    /// delay, claimed with one conditional update, so parallel guesses from many sources
+    /// cannot all pass the moment a delay ends.
+    async fn take_turn(&self, store: &Store, delay: i64) -> Result<(), DomainError> {
+        let now_ms = unix_millis();
+        let update = Expression::new("SET #turn = :next")
+            .name("#turn", "next_turn_ms")
+            .value(
+                ":next",
+                AttributeValue::N((now_ms + delay * 1000).to_string()),
+            );
+        let condition = Expression::new("attribute_not_exists(#turn) OR #turn <= :now")
+            .name("#turn", "next_turn_ms")
+            .value(":now", AttributeValue::N(now_ms.to_string()));
+        match store
+            .update_if(&self.account, update, condition, "turn")
+            .await
+        {
+            Ok(()) => Ok(()),
+            Err(StoreError::ConditionFailed { .. }) => {
+                // Another source has this turn: wait until the next one.
+                let stored = store.get_attributes(&self.account).await?;
+                let next_ms = stored
+                    .as_ref()
+                    .and_then(|item| number_attribute(item, "next_turn_ms"))
+                    .unwrap_or(now_ms + delay * 1000);
+                Err(refused((next_ms - unix_millis() + 999) / 1000))
+            }
+            Err(other) => Err(other.into()),
         }
     }
 }
@@ -213,20 +269,38 @@ impl Claim {
     /// (or a parallel worker's) finds them.
     pub async fn succeeded(self, store: &Store) -> Result<(), DomainError> {
         let throttle = self.0;
-        let (pair, ip) = tokio::join!(throttle.pair.give_back(store), throttle.ip.give_back(store));
+        // This source now skips the account's delay: a user's own devices are not slowed
+        // down by an attacker elsewhere.
+        let known = store.update(
+            &throttle.known,
+            Expression::new("SET #ttl = :ttl, #entity = :entity")
+                .name("#ttl", keys::attr::TTL)
+                .name("#entity", keys::attr::ENTITY)
+                .value(
+                    ":ttl",
+                    AttributeValue::N((throttle.now + KNOWN_FOR).to_string()),
+                )
+                .value(":entity", AttributeValue::S("LoginThrottle".into())),
+        );
+        let (pair, ip, known) = tokio::join!(
+            throttle.pair.give_back(store),
+            throttle.ip.give_back(store),
+            known
+        );
         pair?;
         ip?;
+        known?;
         Ok(())
     }
 }
 
-/// When (Unix milliseconds) an account's progressive delay after its last failure ends, if it
-/// has one.
-fn account_delay_until(item: Option<&Attributes>) -> Option<i64> {
+/// An account's progressive delay, if it has one: when (Unix milliseconds) it ends after the
+/// last failure, and its length in seconds.
+fn account_delay(item: Option<&Attributes>) -> Option<(i64, i64)> {
     let item = item?;
     let failed = number_attribute(item, "failed")?;
     let last_ms = number_attribute(item, "last_failed_ms")?;
-    delay_after(failed).map(|delay| last_ms + delay * 1000)
+    delay_after(failed).map(|delay| (last_ms + delay * 1000, delay))
 }
 
 fn unix_millis() -> i64 {
@@ -251,7 +325,7 @@ pub fn delay_after(failed: i64) -> Option<i64> {
 /// the attempt while `check` runs and records its outcome. `Ok(false)` is a wrong password.
 pub async fn guarded(
     store: &Store,
-    throttle: Throttle,
+    mut throttle: Throttle,
     check: impl Future<Output = bool>,
 ) -> Result<bool, DomainError> {
     throttle.check(store).await?;
@@ -282,7 +356,7 @@ mod tests {
 
     #[test]
     fn a_full_window_is_refused_until_it_ends() {
-        let throttle = Throttle::new("a@example.com", Some("192.0.2.1"), 1_000);
+        let mut throttle = Throttle::new("a@example.com", Some("192.0.2.1"), 1_000);
         let full = dispatch_store::Item::bare(&throttle.pair.key, "LoginThrottle")
             .with_number("failed", PAIR_LIMIT)
             .into_attributes();
