@@ -12,6 +12,9 @@
 //! pattern and field lengths default to the limits (255 and 10,000 characters); with other
 //! lengths only part 1 runs (the item of part 2 would not be accepted).
 
+#[path = "local_stack.rs"]
+mod local_stack;
+
 use std::time::{Duration, Instant};
 
 use dispatch_domain::list::filter::{self, Filter};
@@ -128,18 +131,7 @@ fn filter_alone(pattern_chars: usize, field_chars: usize) {
 }
 
 async fn list_requests(pattern_chars: usize, field_chars: usize) -> anyhow::Result<()> {
-    for (name, value) in [
-        ("AWS_ACCESS_KEY_ID", "test"),
-        ("AWS_SECRET_ACCESS_KEY", "test"),
-        ("AWS_REGION", "us-east-1"),
-        ("AWS_ENDPOINT_URL_DYNAMODB", "http://127.0.0.1:8101"),
-    ] {
-        if std::env::var_os(name).is_none() {
-            // SAFETY: single-threaded start-up, before any SDK client exists.
-            unsafe { std::env::set_var(name, value) };
-        }
-    }
-    let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+    let sdk = local_stack::sdk_config().await;
     let table = format!("bench-filter-{}", uuid::Uuid::new_v4().simple());
     let store = Store::new(aws_sdk_dynamodb::Client::new(&sdk), table);
     dispatch_cli::database::init(&store).await?;

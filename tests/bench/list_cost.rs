@@ -4,20 +4,20 @@
 //! and the round trips of an authenticated single-item read and of an authenticated list page.
 //! Round trips are counted by an SDK interceptor on every request the client sends.
 
+#[path = "local_stack.rs"]
+mod local_stack;
+
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use aws_sdk_dynamodb::config::interceptors::BeforeTransmitInterceptorContextRef;
 use aws_sdk_dynamodb::config::{ConfigBag, Intercept, RuntimeComponents};
 use aws_sdk_dynamodb::types::AttributeValue;
-use dispatch_domain::config::{AutoJoin, Config};
 use dispatch_domain::list::{ListParams, Page, list};
 use dispatch_domain::model::{NameStr, OrganizationSlug, Project};
 use dispatch_domain::organizations::project_item;
 use dispatch_domain::projects;
-use dispatch_domain::secrets::Secrets;
 use dispatch_domain::time::Timestamp;
-use dispatch_shared::AppState;
 use dispatch_store::{Expression, Store, Transaction, keys};
 use serde_json::json;
 use tower::ServiceExt;
@@ -68,19 +68,7 @@ async fn item_count(store: &Store) -> anyhow::Result<i64> {
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    for (name, value) in [
-        ("AWS_ACCESS_KEY_ID", "test"),
-        ("AWS_SECRET_ACCESS_KEY", "test"),
-        ("AWS_REGION", "us-east-1"),
-        ("AWS_ENDPOINT_URL_DYNAMODB", "http://127.0.0.1:8101"),
-        ("AWS_ENDPOINT_URL_SECRETS_MANAGER", "http://127.0.0.1:5001"),
-    ] {
-        if std::env::var_os(name).is_none() {
-            // SAFETY: single-threaded start-up, before any SDK client exists.
-            unsafe { std::env::set_var(name, value) };
-        }
-    }
-    let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+    let sdk = local_stack::sdk_config().await;
     let requests = CountRequests::default();
     let client = aws_sdk_dynamodb::Client::from_conf(
         aws_sdk_dynamodb::config::Builder::from(&sdk)
@@ -123,27 +111,7 @@ async fn main() -> anyhow::Result<()> {
     store.transact(tx).await?;
     let total = i64::from(ITEMS + 1);
 
-    let secrets_client = aws_sdk_secretsmanager::Client::new(&sdk);
-    let id = format!("bench/{}", uuid::Uuid::new_v4().simple());
-    secrets_client
-        .create_secret()
-        .name(&id)
-        .secret_string("k".repeat(48))
-        .send()
-        .await?;
-    let secrets = Secrets::load(&secrets_client, &id, &id).await?;
-    let config = Config {
-        table_name: store.table().to_owned(),
-        jwt_secret_id: id.clone(),
-        cursor_secret_id: id,
-        encryption_secret_id: None,
-        jwt_lifetime: std::time::Duration::from_secs(3600),
-        jwt_issuer: dispatch_domain::config::DEFAULT_JWT_ISSUER.into(),
-        jwt_audience: dispatch_domain::config::DEFAULT_JWT_AUDIENCE.into(),
-        registration_enabled: true,
-        auto_join: AutoJoin::Listed(vec!["default".into()]),
-    };
-    let state = AppState::new(config, store.clone(), secrets);
+    let state = local_stack::app_state(&sdk, &store).await?;
 
     let run = |query: String| {
         let store = store.clone();

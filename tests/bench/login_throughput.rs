@@ -3,11 +3,11 @@
 //! logins. Runs the auth router in process (release build) against the local stack:
 //! `infra/local/stack.sh start test && cargo run --release -p dispatch-tests --example login_throughput`.
 
+#[path = "local_stack.rs"]
+mod local_stack;
+
 use std::time::{Duration, Instant};
 
-use dispatch_domain::config::{AutoJoin, Config};
-use dispatch_domain::secrets::Secrets;
-use dispatch_shared::AppState;
 use dispatch_store::Store;
 use http::{Request, StatusCode};
 use tower::ServiceExt;
@@ -60,45 +60,13 @@ async fn run(router: &axum::Router, clients: usize) -> (Duration, Vec<Duration>,
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    for (name, value) in [
-        ("AWS_ACCESS_KEY_ID", "test"),
-        ("AWS_SECRET_ACCESS_KEY", "test"),
-        ("AWS_REGION", "us-east-1"),
-        ("AWS_ENDPOINT_URL_DYNAMODB", "http://127.0.0.1:8101"),
-        ("AWS_ENDPOINT_URL_SECRETS_MANAGER", "http://127.0.0.1:5001"),
-    ] {
-        if std::env::var_os(name).is_none() {
-            // SAFETY: single-threaded start-up, before any SDK client exists.
-            unsafe { std::env::set_var(name, value) };
-        }
-    }
-    let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+    let sdk = local_stack::sdk_config().await;
     let store = Store::new(
         aws_sdk_dynamodb::Client::new(&sdk),
         format!("bench-login-{}", uuid::Uuid::new_v4().simple()),
     );
     dispatch_cli::database::init(&store).await?;
-    let secrets_client = aws_sdk_secretsmanager::Client::new(&sdk);
-    let id = format!("bench/{}", uuid::Uuid::new_v4().simple());
-    secrets_client
-        .create_secret()
-        .name(&id)
-        .secret_string("k".repeat(48))
-        .send()
-        .await?;
-    let secrets = Secrets::load(&secrets_client, &id, &id).await?;
-    let config = Config {
-        table_name: store.table().to_owned(),
-        jwt_secret_id: id.clone(),
-        cursor_secret_id: id,
-        encryption_secret_id: None,
-        jwt_lifetime: Duration::from_secs(3600),
-        jwt_issuer: dispatch_domain::config::DEFAULT_JWT_ISSUER.into(),
-        jwt_audience: dispatch_domain::config::DEFAULT_JWT_AUDIENCE.into(),
-        registration_enabled: true,
-        auto_join: AutoJoin::Listed(vec!["default".into()]),
-    };
-    let state = AppState::new(config, store.clone(), secrets);
+    let state = local_stack::app_state(&sdk, &store).await?;
     let router = dispatch_auth::router(state)?;
     let register = serde_json::json!({ "email": EMAIL, "password": PASSWORD }).to_string();
     let registered = router

@@ -268,11 +268,7 @@ pub async fn update_user(
         user.updated_at = Timestamp::now();
         let mut tx = Transaction::new();
         tx.put_versioned(user_item(&user)?, expected)?;
-        authority.add_checks(&mut tx)?;
-        store
-            .transact(tx)
-            .await
-            .on_condition(AUTHORITY_LABEL, forbidden)?;
+        write_account_change(store, tx, authority).await?;
         Ok::<_, DomainError>(user)
     })
     .await
@@ -310,12 +306,22 @@ pub async fn set_password(
             credentials_version,
         )?;
         tx.put_versioned(user_item(&user)?, user_version)?;
-        authority.add_checks(&mut tx)?;
-        store
-            .transact(tx)
-            .await
-            .on_condition(AUTHORITY_LABEL, forbidden)?;
+        write_account_change(store, tx, authority).await?;
         Ok::<_, DomainError>(user)
     })
     .await
+}
+
+/// Writes a change to a user's account with the checks that keep `authority`'s grounds in the
+/// same transaction; grounds gone meanwhile are the 403 the decision would have been.
+async fn write_account_change(
+    store: &Store,
+    mut tx: Transaction,
+    authority: &Authority,
+) -> Result<(), DomainError> {
+    authority.add_checks(&mut tx)?;
+    store
+        .transact(tx)
+        .await
+        .on_condition(AUTHORITY_LABEL, forbidden)
 }
