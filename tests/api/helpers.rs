@@ -6,6 +6,7 @@ use std::time::Duration;
 use aws_sdk_dynamodb::types::AttributeValue;
 use axum::Router;
 use axum::body::Body;
+use dispatch_domain::aws_sdk::CallBounds;
 use dispatch_domain::config::Config;
 use dispatch_domain::secrets::Secrets;
 use dispatch_shared::AppState;
@@ -19,6 +20,14 @@ use tower::ServiceExt;
 /// Where the `test` profile of the local stack listens, unless the environment says otherwise.
 const DEFAULT_DYNAMODB: &str = "http://127.0.0.1:8101";
 const DEFAULT_SECRETS_MANAGER: &str = "http://127.0.0.1:5001";
+
+/// Call bounds of the test binary's clients: [`CallBounds::API`]'s shape, with longer timeouts.
+pub const LOCAL_BOUNDS: CallBounds = CallBounds {
+    connect: Duration::from_secs(5),
+    attempt: Duration::from_secs(20),
+    operation: Duration::from_secs(60),
+    ..CallBounds::API
+};
 
 /// One `SdkConfig` for the whole test binary, pointed at the local stack.
 pub async fn sdk_config() -> &'static aws_config::SdkConfig {
@@ -39,7 +48,9 @@ pub async fn sdk_config() -> &'static aws_config::SdkConfig {
                 unsafe { std::env::set_var(name, value) };
             }
         }
-        aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await
+        // Every call bounded as in production, with room for DynamoDB Local under the load
+        // of a parallel test run; the resilience tests use `CallBounds::API` itself.
+        dispatch_domain::aws_sdk::load_sdk_config(LOCAL_BOUNDS).await
     })
     .await
 }
@@ -134,6 +145,11 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Config)) -> TestApp {
         jwt_audience: dispatch_domain::config::DEFAULT_JWT_AUDIENCE.into(),
         registration_enabled: true,
         auto_join: dispatch_domain::config::AutoJoin::Listed(vec!["default".into()]),
+        // The longest budget allowed: DynamoDB Local on a loaded CI machine is far slower than
+        // DynamoDB. The resilience tests set the production bounds themselves.
+        request_budget: Duration::from_millis(
+            *dispatch_domain::config::REQUEST_BUDGET_RANGE_MS.end(),
+        ),
     };
     let mut config = config;
     configure(&mut config);

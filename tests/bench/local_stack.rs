@@ -22,7 +22,8 @@ pub async fn sdk_config() -> aws_config::SdkConfig {
             unsafe { std::env::set_var(name, value) };
         }
     }
-    aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await
+    // The functions' own call bounds, so a benchmark measures what a deployment would do.
+    dispatch_domain::aws_sdk::load_sdk_config(dispatch_domain::aws_sdk::CallBounds::API).await
 }
 
 /// The functions' state on `store` (not every example needs it): one fresh secret signs tokens and cursors.
@@ -47,6 +48,7 @@ pub async fn app_state(sdk: &aws_config::SdkConfig, store: &Store) -> anyhow::Re
         jwt_audience: dispatch_domain::config::DEFAULT_JWT_AUDIENCE.into(),
         registration_enabled: true,
         auto_join: AutoJoin::Listed(vec!["default".into()]),
+        request_budget: dispatch_domain::config::DEFAULT_REQUEST_BUDGET,
     };
     Ok(AppState::new(config, store.clone(), secrets))
 }

@@ -139,7 +139,7 @@ pub async fn init(store: &Store) -> anyhow::Result<InitReport> {
     let schema_recorded = record_schema_version(store).await?;
     dispatch_domain::organization_delete::finish_pending(store)
         .await
-        .context("finishing interrupted organization deletions")?;
+        .map_err(|e| anyhow::anyhow!("finishing interrupted deletions: {e}"))?;
     let plugins = dispatch_domain::plugins::catalogue::install(store, false)
         .await
         .map_err(|e| anyhow::anyhow!("installing the plugin catalogue: {e}"))?;

@@ -58,8 +58,10 @@ pub(crate) fn table_from_env() -> anyhow::Result<String> {
         .ok_or_else(|| anyhow::anyhow!("configuration error: DISPATCH_TABLE_NAME is not set"))
 }
 
-/// A DynamoDB client from the default chain (one `SdkConfig`).
+/// A DynamoDB client from the default chain (one `SdkConfig`), with the admin call bounds:
+/// longer than the API's, but no call waits forever on a stalled endpoint.
 pub(crate) async fn dynamodb_client() -> aws_sdk_dynamodb::Client {
-    let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+    use dispatch_domain::aws_sdk::{CallBounds, load_sdk_config};
+    let sdk = load_sdk_config(CallBounds::ADMIN).await;
     aws_sdk_dynamodb::Client::new(&sdk)
 }

@@ -33,7 +33,18 @@ pub struct Config {
     /// `DISPATCH_AUTO_JOIN_ORGANIZATIONS`: which organizations a self-registered or
     /// auto-provisioned user joins as Member (default `default`).
     pub auto_join: AutoJoin,
+    /// `DISPATCH_REQUEST_BUDGET_MS`: the longest a request may take before it is answered 503
+    /// (default [`DEFAULT_REQUEST_BUDGET`]); in a Lambda, also at most the invocation's
+    /// remaining time less a margin. docs/resilience.md explains how it fits the function
+    /// timeout and API Gateway's 30 s.
+    pub request_budget: Duration,
 }
+
+/// The request budget when `DISPATCH_REQUEST_BUDGET_MS` is not set.
+pub const DEFAULT_REQUEST_BUDGET: Duration = Duration::from_secs(8);
+/// Bounds of `DISPATCH_REQUEST_BUDGET_MS`: at least one SDK call must fit, and the answer must
+/// come before API Gateway gives up at 30 s.
+pub const REQUEST_BUDGET_RANGE_MS: std::ops::RangeInclusive<u64> = 1_000..=25_000;
 
 /// The `iss` of tokens when `DISPATCH_JWT_ISSUER` is not set.
 pub const DEFAULT_JWT_ISSUER: &str = "dispatch-serverless";
@@ -149,6 +160,11 @@ pub const SETTINGS: &[Setting] = &[
         default: Some("default"),
         meaning: "organizations new users join as Member (comma-separated slugs; * = the URL's)",
     },
+    Setting {
+        name: "DISPATCH_REQUEST_BUDGET_MS",
+        default: Some("8000"),
+        meaning: "longest a request may take before it is answered 503 (1000 to 25000 ms)",
+    },
 ];
 
 impl Config {
@@ -207,6 +223,18 @@ impl Config {
             },
         };
         let auto_join = AutoJoin::parse(optional("DISPATCH_AUTO_JOIN_ORGANIZATIONS").as_deref())?;
+        let request_budget = match optional("DISPATCH_REQUEST_BUDGET_MS") {
+            None => DEFAULT_REQUEST_BUDGET,
+            Some(raw) => match raw.parse::<u64>() {
+                Ok(ms) if REQUEST_BUDGET_RANGE_MS.contains(&ms) => Duration::from_millis(ms),
+                _ => {
+                    return Err(ConfigError::Malformed {
+                        name: "DISPATCH_REQUEST_BUDGET_MS",
+                        reason: "expected milliseconds from 1000 to 25000".into(),
+                    });
+                }
+            },
+        };
         Ok(Self {
             auto_join,
             table_name: required("DISPATCH_TABLE_NAME")?,
@@ -217,6 +245,7 @@ impl Config {
             jwt_issuer,
             jwt_audience,
             registration_enabled,
+            request_budget,
         })
     }
 }
@@ -250,6 +279,29 @@ mod tests {
         );
         assert!(c.registration_enabled);
         assert_eq!(c.auto_join.slugs("acme"), vec!["default"]);
+        assert_eq!(c.request_budget, DEFAULT_REQUEST_BUDGET);
+    }
+
+    #[test]
+    fn the_request_budget_must_fit_api_gateway() {
+        let with = |ms: &str| {
+            let mut pairs = BASE.to_vec();
+            pairs.push(("DISPATCH_REQUEST_BUDGET_MS", ms));
+            config(&pairs).map(|c| c.request_budget)
+        };
+        assert_eq!(with("2500"), Ok(Duration::from_millis(2500)));
+        for bad in ["999", "25001", "-1", "8s"] {
+            assert!(
+                matches!(
+                    with(bad),
+                    Err(ConfigError::Malformed {
+                        name: "DISPATCH_REQUEST_BUDGET_MS",
+                        ..
+                    })
+                ),
+                "{bad}"
+            );
+        }
     }
 
     #[test]

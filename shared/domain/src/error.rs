@@ -203,7 +203,11 @@ impl From<StoreError> for DomainError {
     fn from(error: StoreError) -> Self {
         match error {
             StoreError::VersionConflict => DomainError::VersionConflict,
-            StoreError::Unavailable(_) => DomainError::Unavailable,
+            // Transient: logged here (the 503 body says nothing), retried by the client.
+            StoreError::Unavailable(_) | StoreError::BatchIncomplete { .. } => {
+                tracing::warn!(error = %error, "DynamoDB unavailable");
+                DomainError::Unavailable
+            }
             // A write that adds to an organization a `DELETE` hid meanwhile: it is gone.
             StoreError::ConditionFailed { label }
                 if label == crate::organizations::ORGANIZATION_LABEL =>

@@ -11,7 +11,8 @@
 //! - [`auth`]: passwords, tokens, login throttling. [`list`]: the list layer.
 //! - [`catalogue`], [`plugin_config`]: the plugin catalogue as data; configuration validation,
 //!   masking and sealing.
-//! - [`config`], [`secrets`], [`time`], [`telemetry`]: configuration, secrets, timestamps,
+//! - [`config`], [`aws_sdk`], [`secrets`], [`time`], [`telemetry`]: configuration, bounded AWS
+//!   calls, secrets, timestamps,
 //!   logging.
 
 pub mod error;
@@ -19,6 +20,7 @@ pub mod error;
 pub mod account_authority;
 pub mod auth;
 pub mod auto_join;
+pub mod aws_sdk;
 pub mod catalogue;
 pub mod config;
 pub mod list;

@@ -144,15 +144,33 @@ pub async fn remove(store: &Store, slug: &str) -> Result<(), StoreError> {
     }
 }
 
-/// Finishes every deletion an interrupted request left pending.
-pub async fn finish_pending(store: &Store) -> Result<(), StoreError> {
+/// Finishes every deletion (of an organization or of a project) an interrupted request left
+/// pending. Organizations first: removing one also removes its projects.
+pub async fn finish_pending(store: &Store) -> Result<(), DomainError> {
     let pending = store
         .partition_keys(keys::PENDING_ORGANIZATION_DELETIONS)
         .await?;
-    for marker in pending {
+    let (projects, organizations): (Vec<&Key>, Vec<&Key>) =
+        pending.iter().partition(|m| m.sk.contains("#PROJECT#"));
+    for marker in organizations {
         if let Some(slug) = marker.sk.strip_prefix("ORG#") {
             tracing::info!(slug, "finishing an interrupted organization deletion");
             remove(store, slug).await?;
+        }
+    }
+    for marker in projects {
+        let parsed = marker
+            .sk
+            .strip_prefix("ORG#")
+            .and_then(|rest| rest.split_once("#PROJECT#"))
+            .and_then(|(slug, id)| Some((slug, id.parse::<i32>().ok()?)));
+        if let Some((slug, project_id)) = parsed {
+            tracing::info!(
+                slug,
+                project_id,
+                "finishing an interrupted project deletion"
+            );
+            crate::project_delete::remove_contents(store, slug, project_id).await?;
         }
     }
     Ok(())

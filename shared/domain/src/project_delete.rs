@@ -1,14 +1,17 @@
 //! Deleting a project: one transaction hides it at once (out of every list, its name and id
-//! free, the organization's count down), then everything in its partition (user links, init
-//! data) is removed in bounded batches, then its plugin instances, and the project item last. If that is interrupted, the
-//! next `DELETE` of the same project resumes the removal.
+//! free, the organization's count down, a pending-deletion marker written), then everything in
+//! its partition (user links, init data) is removed in bounded batches, then its plugin
+//! instances, and the project item with the marker last. If that is interrupted (a request cut
+//! off by its time budget, a lost connection), the marker stays: the next `DELETE` of the same
+//! project, or [`crate::organization_delete::finish_pending`] (run by the next organization
+//! create or delete and by `dispatch database init`), finishes the removal.
 
 use aws_sdk_dynamodb::types::AttributeValue;
 
 use crate::error::{DomainError, OnCondition};
 use crate::model::Project;
 use dispatch_store::keys::{self, attr};
-use dispatch_store::{Expression, Store, Transaction, retry_on_version_conflict};
+use dispatch_store::{Expression, Store, StoreError, Transaction, retry_on_version_conflict};
 
 /// The 409 for deleting the organization's default project.
 pub const DEFAULT_PROJECT_KEPT: &str = "This is the organization's default project, which new members are added to: it cannot be deleted.";
@@ -53,6 +56,15 @@ pub async fn hide(store: &Store, slug: &str, project_id: i32) -> Result<(), Doma
         )?;
         tx.delete(keys::project_name_guard(slug, &project.name), None, None)?;
         tx.delete(keys::project_id_guard(project_id), None, None)?;
+        tx.put_when(
+            dispatch_store::Item::bare(
+                &keys::pending_project_deletion(slug, project_id),
+                "PendingDeletion",
+            )
+            .with_str("slug", slug),
+            None,
+            None,
+        )?;
         tx.update(
             keys::organization(slug),
             Expression::new("ADD #projects :minus_one")
@@ -81,7 +93,9 @@ pub async fn hide(store: &Store, slug: &str, project_id: i32) -> Result<(), Doma
     .await
 }
 
-/// Removes everything in the hidden project's partition, batch by batch, then the project item.
+/// Removes everything in the hidden project's partition, batch by batch, then the project item
+/// and its pending-deletion marker. Finding the project already removed (an organization
+/// deletion took it) is success: only the marker is left to remove.
 pub async fn remove_contents(
     store: &Store,
     slug: &str,
@@ -94,6 +108,7 @@ pub async fn remove_contents(
         store.delete_batch(batch).await?;
     }
     crate::plugins::instances::remove_project_instances(store, slug, project_id).await?;
+    let marker = keys::pending_project_deletion(slug, project_id);
     let mut tx = Transaction::new();
     tx.delete(
         keys::project(slug, project_id),
@@ -102,8 +117,16 @@ pub async fn remove_contents(
                 .name("#deleted", "deleted")
                 .value(":true", AttributeValue::Bool(true)),
         ),
-        Some("project"),
+        Some(PROJECT_LABEL),
     )?;
-    store.transact(tx).await?;
-    Ok(())
+    tx.delete(marker.clone(), None, None)?;
+    match store.transact(tx).await {
+        Err(StoreError::ConditionFailed { label }) if label == PROJECT_LABEL => {
+            Ok(store.delete_batch(&[marker]).await?)
+        }
+        other => Ok(other?),
+    }
 }
+
+/// The label of the still-hidden condition on the project item when it is finally removed.
+const PROJECT_LABEL: &str = "project";

@@ -160,7 +160,7 @@ async fn load_version(
         Err(e) => {
             return Err(SecretError::Unreadable {
                 id: id.into(),
-                reason: aws_sdk_secretsmanager::error::DisplayErrorContext(&e).to_string(),
+                reason: one_line(&aws_sdk_secretsmanager::error::DisplayErrorContext(&e)),
             });
         }
     };
@@ -170,6 +170,15 @@ async fn load_version(
     SecretKey::new(value.as_bytes().to_vec())
         .map(Some)
         .ok_or_else(|| SecretError::TooShort { id: id.into() })
+}
+
+/// An SDK error's chain on one line (start-up failures are printed as exactly one line).
+fn one_line(error: &impl std::fmt::Display) -> String {
+    error
+        .to_string()
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 #[cfg(test)]

@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use dispatch_domain::auth::Passwords;
+use dispatch_domain::aws_sdk::{CallBounds, load_sdk_config};
 use dispatch_domain::config::{Config, ConfigError};
 use dispatch_domain::secrets::{SecretError, Secrets};
 use dispatch_store::schema::{SCHEMA_VERSION, recorded_version};
@@ -36,7 +37,14 @@ pub enum StartupError {
     SchemaMismatch { table: String, found: i64 },
     #[error("startup error: table {table} could not be read: {source}")]
     Table { table: String, source: StoreError },
+    #[error("startup error: AWS did not answer within {} s (Secrets Manager or DynamoDB unreachable)", STARTUP_BUDGET.as_secs())]
+    TimedOut,
 }
+
+/// The longest a cold start may wait for AWS. Lambda allows 10 s of initialisation; failing
+/// before that prints our one line instead of the platform's timeout. Each call is also
+/// bounded by [`CallBounds::API`], so this only catches several slow calls in a row.
+pub const STARTUP_BUDGET: std::time::Duration = std::time::Duration::from_secs(8);
 
 impl AppState {
     /// State from parts (tests and the dev server build their own).
@@ -49,28 +57,43 @@ impl AppState {
         }))
     }
 
-    /// Reads the configuration, builds the AWS clients, fetches the secrets and checks the
-    /// table, concurrently. The table read also opens the DynamoDB connection, so the first
-    /// request does not pay the TLS handshake.
+    /// Reads the configuration and builds the AWS clients (every call bounded by
+    /// [`CallBounds::API`]), then [`AppState::start`]s on them.
     pub async fn from_env() -> Result<Self, StartupError> {
         let config = Config::from_env()?;
-        let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+        let sdk = load_sdk_config(CallBounds::API).await;
         let store = Store::new(
             aws_sdk_dynamodb::Client::new(&sdk),
             config.table_name.as_str(),
         );
         let secrets_client = aws_sdk_secretsmanager::Client::new(&sdk);
-        let (secrets, schema) = tokio::join!(
-            Secrets::load_all(
-                &secrets_client,
-                &config.jwt_secret_id,
-                &config.cursor_secret_id,
-                config.encryption_secret_id.as_deref(),
-            ),
-            check_schema(&store)
-        );
-        let secrets = secrets?;
-        schema?;
+        Self::start(config, store, &secrets_client).await
+    }
+
+    /// Fetches the secrets and checks the table, concurrently, within [`STARTUP_BUDGET`]. The
+    /// table read also opens the DynamoDB connection, so the first request does not pay the
+    /// TLS handshake. The secrets are kept for the life of the process: a warm function keeps
+    /// serving with them when Secrets Manager is unreachable.
+    pub async fn start(
+        config: Config,
+        store: Store,
+        secrets_client: &aws_sdk_secretsmanager::Client,
+    ) -> Result<Self, StartupError> {
+        let work = async {
+            let (secrets, schema) = tokio::join!(
+                Secrets::load_all(
+                    secrets_client,
+                    &config.jwt_secret_id,
+                    &config.cursor_secret_id,
+                    config.encryption_secret_id.as_deref(),
+                ),
+                check_schema(&store)
+            );
+            Ok::<_, StartupError>((secrets?, schema?))
+        };
+        let (secrets, ()) = tokio::time::timeout(STARTUP_BUDGET, work)
+            .await
+            .unwrap_or(Err(StartupError::TimedOut))?;
         Ok(Self::new(config, store, secrets))
     }
 

@@ -98,6 +98,16 @@ pub fn pending_organization_deletion(slug: &str) -> Key {
     Key::new(PENDING_ORGANIZATION_DELETIONS, org_partition(slug))
 }
 
+/// The marker of a project whose items are being removed (same partition as the
+/// organizations'; the sort key is the project's partition, so it never equals an
+/// organization's marker).
+pub fn pending_project_deletion(slug: &str, project_id: i32) -> Key {
+    Key::new(
+        PENDING_ORGANIZATION_DELETIONS,
+        project_partition(slug, project_id),
+    )
+}
+
 /// A user's membership of an organization (role), in the organization's partition.
 pub fn membership(slug: &str, user_id: i32) -> Key {
     Key::new(org_partition(slug), format!("MEMBER#{user_id}"))

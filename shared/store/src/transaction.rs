@@ -208,6 +208,11 @@ fn with_table(action: TransactWriteItem, table: &str) -> TransactWriteItem {
     action
 }
 
+/// A new idempotency token (32 hex digits; DynamoDB accepts 1 to 36 characters).
+fn request_token() -> String {
+    format!("{:032x}", rand::random::<u128>())
+}
+
 /// How often a transaction that lost to a concurrent one (`TransactionConflict`) is retried.
 /// Counters (an organization's member or project count) make concurrent creations in one
 /// organization collide; full-jitter backoff spreads them out so that they all land.
@@ -217,6 +222,11 @@ const CONFLICT_BACKOFF_CAP_MS: u64 = 200;
 
 impl Store {
     /// Runs a transaction: every action happens, or none.
+    ///
+    /// Each send carries a fresh `ClientRequestToken`. The SDK re-sends the same request (same
+    /// token) after a timeout or a dropped connection, and DynamoDB treats a token it already
+    /// applied as done: a transaction whose response was lost is not applied twice, and its
+    /// `attribute_not_exists` guards do not fail against its own first application.
     ///
     /// A failed condition comes back as [`StoreError::ConditionFailed`] with the action's label
     /// (or [`StoreError::VersionConflict`] for a version check). A conflict with a concurrent
@@ -236,6 +246,7 @@ impl Store {
                 .client()
                 .transact_write_items()
                 .set_transact_items(Some(items.clone()))
+                .client_request_token(request_token())
                 .send()
                 .await;
             let error = match result {

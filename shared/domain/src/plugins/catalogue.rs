@@ -262,24 +262,40 @@ pub fn unknown_slug(slug: &str) -> String {
     format!("Plugin slug {slug} does not exist. Make sure you're passing the plugin's slug.")
 }
 
-/// Removes the catalogue rows (and events) of `slugs`; every slug must be installed, or nothing
-/// is removed. Instances stay, and read as `broken`.
+/// Removes the catalogue rows (and events) of `slugs`; every slug must be known, or nothing is
+/// removed. Instances stay, and read as `broken`.
+///
+/// Each plugin leaves in its own transaction, conditional on its row still being there. A run
+/// cut off halfway is finished by running it again: a slug whose row is gone but whose slug
+/// guard remains (it outlives `uninstall`) is reported as already uninstalled, and a concurrent
+/// run cannot take a plugin out of the count twice.
 pub async fn uninstall(store: &Store, slugs: &[String]) -> Result<Vec<String>, DomainError> {
     let mut rows = Vec::new();
+    let mut report = Vec::new();
     for slug in slugs {
         match find(store, slug).await? {
             Some(row) => rows.push(row),
+            None if store
+                .get_attributes(&keys::plugin_slug_guard(slug))
+                .await?
+                .is_some() =>
+            {
+                report.push(already_uninstalled(slug));
+            }
             None => return Err(DomainError::BadRequest(unknown_slug(slug).into())),
         }
     }
-    let mut report = Vec::new();
     for row in rows {
         let events = store
             .query_prefix(Source::Table, &keys::plugin(row.id).pk, "EVENT#")
             .await?;
         let mut tx = Transaction::new();
         // The slug guard stays: installed again, the plugin gets its id (and instances) back.
-        tx.delete(keys::plugin(row.id), None, None)?;
+        tx.delete(
+            keys::plugin(row.id),
+            Some(Expression::item_present()),
+            Some(PLUGIN_ROW_LABEL),
+        )?;
         let (key, update) = count_change(collection::PLUGINS, -1);
         tx.update(key, update, None, None)?;
         for event in &events {
@@ -291,8 +307,20 @@ pub async fn uninstall(store: &Store, slugs: &[String]) -> Result<Vec<String>, D
             let (key, update) = count_change(collection::PLUGIN_EVENTS, -(events.len() as i64));
             tx.update(key, update, None, None)?;
         }
-        store.transact(tx).await?;
-        report.push(format!("Uninstalled plugin... Slug: {}", row.slug));
+        match store.transact(tx).await {
+            Ok(()) => report.push(format!("Uninstalled plugin... Slug: {}", row.slug)),
+            Err(StoreError::ConditionFailed { label }) if label == PLUGIN_ROW_LABEL => {
+                report.push(already_uninstalled(&row.slug));
+            }
+            Err(other) => return Err(other.into()),
+        }
     }
     Ok(report)
+}
+
+/// The label of the row-still-there condition of [`uninstall`].
+const PLUGIN_ROW_LABEL: &str = "plugin_row";
+
+fn already_uninstalled(slug: &str) -> String {
+    format!("Plugin slug {slug} is already uninstalled.")
 }

@@ -1,6 +1,7 @@
 //! HTTP glue shared by the five functions and the dev server: building routers from the route
 //! table, the extractors (JSON body, path id, source IP), and the middleware every response goes through.
 
+mod budget;
 mod json;
 mod middleware;
 mod observe;
@@ -150,7 +151,7 @@ fn add(
 
 /// Puts the permission layer in front of a route's handler (it decides from the route-table
 /// entry and hands the resolved [`crate::permissions::Caller`] to the handler), all inside the
-/// request's span ([`observe::request_span`]).
+/// request's span ([`observe::request_span`]) and its time budget ([`budget`]).
 fn guarded(
     route: &'static Route,
     state: &AppState,
@@ -160,19 +161,23 @@ fn guarded(
         state.clone(),
         move |State(state): State<AppState>, request: Request, next: Next| {
             let span = observe::request_span(route, &request);
+            let budget = budget::of(&request, state.config().request_budget);
             let started = std::time::Instant::now();
             async move {
                 let (mut parts, body) = request.into_parts();
-                let response = match crate::permissions::authorize(route, &state, &parts).await {
-                    Ok(caller) => {
-                        if let Some(caller) = caller {
-                            tracing::Span::current().record("user_id", caller.user.id);
-                            parts.extensions.insert(caller);
+                let work = async {
+                    match crate::permissions::authorize(route, &state, &parts).await {
+                        Ok(caller) => {
+                            if let Some(caller) = caller {
+                                tracing::Span::current().record("user_id", caller.user.id);
+                                parts.extensions.insert(caller);
+                            }
+                            next.run(Request::from_parts(parts, body)).await
                         }
-                        next.run(Request::from_parts(parts, body)).await
+                        Err(error) => error.into_response(),
                     }
-                    Err(error) => error.into_response(),
                 };
+                let response = budget::enforce(budget, work).await;
                 observe::finish(&response, started);
                 response
             }
