@@ -6,10 +6,12 @@
 //! - `cut_off`: multi-step writes (project and organization deletion, the CLI's uninstall)
 //!   interrupted halfway, then finished; the request budget cutting a slow request.
 //! - `cold_start`: start-up with Secrets Manager unreachable, and a warm function without it.
+//! - `time_chain`: the template's timeouts, the request budget and API Gateway's limit agree.
 
 mod cold_start;
 mod cut_off;
 mod route_groups;
+mod time_chain;
 
 use std::collections::BTreeSet;
 use std::time::Duration;

@@ -18,6 +18,7 @@ use axum::response::IntoResponse;
 use axum::routing::{MethodFilter, MethodRouter, on};
 use tracing::Instrument;
 
+pub use budget::DEADLINE_MARGIN;
 pub use json::{Json, parse_json_body};
 pub use path_id::{PathId, ensure_body_id};
 pub use source_ip::SourceIp;
