@@ -171,3 +171,34 @@ async fn the_request_budget_cuts_a_slow_request_and_leaves_all_or_nothing() {
         .await;
     assert_eq!(projects.body["total"], 1, "{}", projects.body);
 }
+
+/// Inside Lambda the budget is also capped by the invocation's deadline: an invocation with
+/// 1.5 s left on a slow store answers 503 about half a second before its deadline, with
+/// Dispatch's body, rather than being killed by the platform.
+#[tokio::test]
+async fn an_invocation_near_its_deadline_answers_503_before_it() {
+    use lambda_http::RequestExt;
+    let app = ProxiedApp::spawn(Duration::from_secs(8)).await;
+    app.proxy
+        .inject(Rule::always(Fault::Delay(Duration::from_millis(700))));
+    let left = Duration::from_millis(1_500);
+    let deadline = std::time::SystemTime::now() + left;
+    let mut context = lambda_http::Context::default();
+    context.deadline = deadline
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as u64;
+    let request = json_request(
+        "POST",
+        "/api/v1/organizations",
+        &json!({"name": "Late Org"}),
+        Some(&app.owner),
+    )
+    .with_lambda_context(context);
+    let (response, took) = app.timed(request).await;
+    assert_unavailable(&response, took, left, "near the deadline");
+    assert!(
+        took >= left - dispatch_shared::http::DEADLINE_MARGIN - Duration::from_millis(100),
+        "the whole remaining budget was used: {took:?}"
+    );
+}
