@@ -9,7 +9,11 @@ use crate::helpers::{empty_store, scan_all};
 async fn init_creates_the_table_and_the_default_organization_with_its_project() {
     let store = empty_store().await;
     let report = dispatch_cli::database::init(&store).await.unwrap();
-    assert!(report.table_created && report.schema_recorded);
+    assert!(report.table_created);
+    assert_eq!(
+        report.schema_recorded,
+        Some(dispatch_domain::migrations::HEAD)
+    );
     let (org_id, slug) = report
         .default_organization_created
         .clone()
@@ -62,7 +66,7 @@ async fn init_run_twice_leaves_the_table_identical() {
     );
 
     let second = dispatch_cli::database::init(&store).await.unwrap();
-    assert!(!second.table_created && !second.schema_recorded);
+    assert!(!second.table_created && second.schema_recorded.is_none());
     assert_eq!(second.default_organization_created, None);
     assert_eq!(
         scan_all(&store).await,

@@ -4,11 +4,12 @@ use std::io::{BufRead, Write};
 
 use anyhow::Context;
 use clap::Subcommand;
+use dispatch_domain::migrations::{HEAD, SUPPORTED};
 use dispatch_domain::model::NameStr;
 use dispatch_domain::organizations::{self, DEFAULT_ORGANIZATION, NewOrganization};
-use dispatch_domain::time::Timestamp;
-use dispatch_store::schema::{self, SCHEMA_VERSION, TableOutcome};
-use dispatch_store::{Expression, Item, Store, Transaction, keys};
+use dispatch_store::migrate::history::{self, HistoryEntry};
+use dispatch_store::schema::{self, TableOutcome};
+use dispatch_store::{Store, Transaction, keys};
 
 /// `dispatch database` subcommands.
 #[derive(Debug, Subcommand)]
@@ -20,46 +21,51 @@ pub enum DatabaseCommand {
         #[arg(long)]
         yes: bool,
     },
+    /// Write every item to FILE as JSON Lines of DynamoDB JSON (`-`: standard output; gzip
+    /// when FILE ends in .gz), by a consistent parallel scan.
+    Dump(crate::data::dump::DumpArgs),
+    /// Write a dump into the table (created if missing); refuses a table with items unless
+    /// --force, then verifies the item count.
+    Restore(crate::data::restore::RestoreArgs),
+    /// Delete the table (after typing its name, or --yes) and wait until it is gone.
+    Drop(crate::data::drop::DropArgs),
+    /// Create an on-demand AWS backup named <table>-<UTC timestamp>.
+    Backup(crate::data::backup::BackupArgs),
+    #[command(flatten)]
+    Migrations(crate::migrate::MigrationCommand),
 }
 
 /// Runs a `database` subcommand.
-pub async fn run(command: DatabaseCommand) -> anyhow::Result<()> {
+pub async fn run(command: DatabaseCommand, target: &crate::target::Target) -> anyhow::Result<()> {
     match command {
         DatabaseCommand::Init { yes } => {
-            let table = crate::table_from_env()?;
-            let client = crate::dynamodb_client().await;
             println!("Initializing new database...");
-            println!("  table:    {table}");
+            println!("  table:    {}", target.table);
             println!(
                 "  region:   {}",
-                client
-                    .config()
-                    .region()
-                    .map(|r| r.to_string())
-                    .unwrap_or_else(|| "(none)".into())
+                target.region.as_deref().unwrap_or("(none)")
             );
-            println!("  endpoint: {}", endpoint_description());
+            println!("  endpoint: {}", target.endpoint_description());
             if !yes && !confirm("Initialize this table?")? {
                 println!("Aborting database initialization.");
                 return Ok(());
             }
-            let report = init(&Store::new(client, table)).await?;
+            let report = init(&target.store()).await?;
             for line in report.lines() {
                 println!("{line}");
             }
             println!("Success.");
             Ok(())
         }
+        DatabaseCommand::Dump(args) => crate::data::dump::run(args, target).await,
+        DatabaseCommand::Restore(args) => crate::data::restore::run(args, target).await,
+        DatabaseCommand::Drop(args) => crate::data::drop::run(args, target).await,
+        DatabaseCommand::Backup(args) => crate::data::backup::run(args, target).await,
+        DatabaseCommand::Migrations(command) => crate::migrate::run(command, target).await,
     }
 }
 
-fn endpoint_description() -> String {
-    std::env::var("AWS_ENDPOINT_URL_DYNAMODB")
-        .or_else(|_| std::env::var("AWS_ENDPOINT_URL"))
-        .unwrap_or_else(|_| "AWS (the region's default endpoint)".into())
-}
-
-fn confirm(question: &str) -> anyhow::Result<bool> {
+pub(crate) fn confirm(question: &str) -> anyhow::Result<bool> {
     print!("{question} [y/N] ");
     std::io::stdout().flush()?;
     let mut answer = String::new();
@@ -74,7 +80,10 @@ fn confirm(question: &str) -> anyhow::Result<bool> {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct InitReport {
     pub table_created: bool,
-    pub schema_recorded: bool,
+    /// The version recorded now (a new table starts at this build's head), if any.
+    pub schema_recorded: Option<u32>,
+    /// The version the table is at after init.
+    pub schema_version: u32,
     /// What installing the plugin catalogue did (Dispatch's progress lines).
     pub plugins: Vec<String>,
     /// Plugin instances given to projects that lacked them.
@@ -95,10 +104,13 @@ impl InitReport {
                 "The table already exists."
             }
             .into(),
-            if self.schema_recorded {
-                format!("Recorded schema version {SCHEMA_VERSION}.")
-            } else {
-                format!("Schema version {SCHEMA_VERSION} already recorded.")
+            match self.schema_recorded {
+                Some(version) => format!("Recorded schema version {version}."),
+                None if self.schema_version < HEAD => format!(
+                    "The table is at schema version {}; this build's migrations reach {HEAD}: run `dispatch database upgrade`.",
+                    self.schema_version
+                ),
+                None => format!("Schema version {} already recorded.", self.schema_version),
             },
             format!(
                 "Plugin catalogue: {} change(s).",
@@ -136,7 +148,7 @@ pub async fn init(store: &Store) -> anyhow::Result<InitReport> {
     let outcome = schema::ensure_table(store.client(), store.table())
         .await
         .context("creating the table")?;
-    let schema_recorded = record_schema_version(store).await?;
+    let (schema_recorded, schema_version) = record_schema_version(store).await?;
     dispatch_domain::organization_delete::finish_pending(store)
         .await
         .map_err(|e| anyhow::anyhow!("finishing interrupted deletions: {e}"))?;
@@ -195,29 +207,47 @@ pub async fn init(store: &Store) -> anyhow::Result<InitReport> {
         auto_join_recorded,
         table_created: outcome == TableOutcome::Created,
         schema_recorded,
+        schema_version,
         plugins,
         instances_added,
         default_organization_created,
     })
 }
 
-/// Records the schema version unless it is there; refuses a table of another version.
-async fn record_schema_version(store: &Store) -> anyhow::Result<bool> {
-    if let Some(found) = dispatch_store::schema::recorded_version(store).await? {
+/// Records this build's head version on a table that has none (a new table needs no
+/// migration); refuses a table at a version this build does not work with. The recorded
+/// version and what is now, `(recorded now, current)`.
+async fn record_schema_version(store: &Store) -> anyhow::Result<(Option<u32>, u32)> {
+    if let Some(found) = history::current(store).await? {
         anyhow::ensure!(
-            found == i64::from(SCHEMA_VERSION),
-            "the table has schema version {found}; this build expects {SCHEMA_VERSION}"
+            SUPPORTED.contains(&found),
+            "the table has schema version {found}; this build works with versions {} to {}",
+            SUPPORTED.start(),
+            SUPPORTED.end()
         );
-        return Ok(false);
+        return Ok((None, found));
     }
-    let marker = Item::bare(&keys::schema(), "Schema")
-        .with_number("schema_version", i64::from(SCHEMA_VERSION))
-        .with_str("applied_at", Timestamp::now().to_string());
+    let entry = HistoryEntry {
+        migration: HEAD,
+        direction: "init".into(),
+        from_version: 0,
+        to_version: HEAD,
+        description: "table created by database init".into(),
+        checksum: String::new(),
+        applied_by: history::runner_name(),
+        applied_at: history::now(),
+        duration_ms: 0,
+        items_touched: 0,
+        items_scanned: 0,
+    };
     let mut tx = Transaction::new();
-    tx.put_when(marker, Some(Expression::item_absent()), Some("schema"))?;
+    history::record(&mut tx, None, &entry)?;
     match store.transact(tx).await {
-        Ok(()) => Ok(true),
-        Err(dispatch_store::StoreError::ConditionFailed { .. }) => Ok(false),
+        Ok(()) => Ok((Some(HEAD), HEAD)),
+        // A concurrent init recorded it first.
+        Err(dispatch_store::StoreError::ConditionFailed { .. }) => {
+            Ok((None, history::current(store).await?.unwrap_or(HEAD)))
+        }
         Err(e) => Err(e.into()),
     }
 }

@@ -2,10 +2,13 @@
 //! inspection commands. It talks to AWS through the SDK's default chain, so SSO profiles work,
 //! and to the local stack through `AWS_ENDPOINT_URL_*`.
 
+pub mod data;
 pub mod database;
+pub mod migrate;
 pub mod organization;
 pub mod plugins;
 pub mod server;
+pub mod target;
 pub mod user;
 
 use clap::{Parser, Subcommand};
@@ -14,6 +17,8 @@ use clap::{Parser, Subcommand};
 #[derive(Debug, Parser)]
 #[command(name = "dispatch", version, about)]
 pub struct Cli {
+    #[command(flatten)]
+    pub global: target::GlobalArgs,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -41,27 +46,14 @@ pub enum Command {
 /// Runs one command.
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     dispatch_domain::telemetry::init();
+    // Resolved once, and only for commands that talk to the table: `server` reads its own
+    // configuration from the environment, as the functions do.
+    let target = || target::Target::load(&cli.global);
     match cli.command {
-        Command::Database(command) => database::run(command).await,
-        Command::Organization(command) => organization::run(command).await,
-        Command::Plugins(command) => plugins::run(command).await,
+        Command::Database(command) => database::run(command, &target().await?).await,
+        Command::Organization(command) => organization::run(command, &target().await?).await,
+        Command::Plugins(command) => plugins::run(command, &target().await?).await,
         Command::Server(command) => server::run(command).await,
-        Command::User(command) => user::run(command).await,
+        Command::User(command) => user::run(command, &target().await?).await,
     }
-}
-
-/// The table name the CLI works on.
-pub(crate) fn table_from_env() -> anyhow::Result<String> {
-    std::env::var("DISPATCH_TABLE_NAME")
-        .ok()
-        .filter(|t| !t.trim().is_empty())
-        .ok_or_else(|| anyhow::anyhow!("configuration error: DISPATCH_TABLE_NAME is not set"))
-}
-
-/// A DynamoDB client from the default chain (one `SdkConfig`), with the admin call bounds:
-/// longer than the API's, but no call waits forever on a stalled endpoint.
-pub(crate) async fn dynamodb_client() -> aws_sdk_dynamodb::Client {
-    use dispatch_domain::aws_sdk::{CallBounds, load_sdk_config};
-    let sdk = load_sdk_config(CallBounds::ADMIN).await;
-    aws_sdk_dynamodb::Client::new(&sdk)
 }

@@ -15,9 +15,12 @@ pub enum OrganizationCommand {
     },
 }
 
-/// Runs an `organization` subcommand against the table of `DISPATCH_TABLE_NAME`.
-pub async fn run(command: OrganizationCommand) -> anyhow::Result<()> {
-    let store = Store::new(crate::dynamodb_client().await, crate::table_from_env()?);
+/// Runs an `organization` subcommand against the target table.
+pub async fn run(
+    command: OrganizationCommand,
+    target: &crate::target::Target,
+) -> anyhow::Result<()> {
+    let store = target.store();
     println!("{}", execute(&store, command).await?);
     Ok(())
 }

@@ -25,8 +25,8 @@ pub enum PluginsCommand {
 }
 
 /// Runs a `plugins` subcommand.
-pub async fn run(command: PluginsCommand) -> anyhow::Result<()> {
-    let store = Store::new(crate::dynamodb_client().await, crate::table_from_env()?);
+pub async fn run(command: PluginsCommand, target: &crate::target::Target) -> anyhow::Result<()> {
+    let store = target.store();
     for line in execute(&store, command).await? {
         println!("{line}");
     }

@@ -171,9 +171,9 @@ pub async fn run_with(
     }
 }
 
-/// Runs a `user` subcommand against the table of `DISPATCH_TABLE_NAME`.
-pub async fn run(command: UserCommand) -> anyhow::Result<()> {
-    let store = Store::new(crate::dynamodb_client().await, crate::table_from_env()?);
+/// Runs a `user` subcommand against the target table.
+pub async fn run(command: UserCommand, target: &crate::target::Target) -> anyhow::Result<()> {
+    let store = target.store();
     let command = command.with_password_from(std::io::stdin().lock())?;
     let message = run_with(&store, command, prompt_twice).await?;
     println!("{message}");

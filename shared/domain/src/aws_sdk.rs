@@ -78,11 +78,15 @@ impl CallBounds {
 /// Loads the SDK configuration from the default chain (region, credentials, endpoints from the
 /// environment) with `bounds` applied to every client built from it.
 pub async fn load_sdk_config(bounds: CallBounds) -> SdkConfig {
+    bounded_loader(bounds).load().await
+}
+
+/// The default chain's loader with `bounds` applied, for callers that set more before loading
+/// (the admin CLI's `--profile`, `--region` and `--endpoint-url`).
+pub fn bounded_loader(bounds: CallBounds) -> aws_config::ConfigLoader {
     aws_config::defaults(BehaviorVersion::latest())
         .timeout_config(bounds.timeout_config())
         .retry_config(bounds.retry_config())
-        .load()
-        .await
 }
 
 #[cfg(test)]

@@ -27,6 +27,7 @@ pub mod list;
 pub mod member_update;
 pub mod memberships;
 pub mod messages;
+pub mod migrations;
 pub mod model;
 pub mod organization_delete;
 pub mod organization_reads;

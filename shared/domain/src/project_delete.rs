@@ -56,15 +56,7 @@ pub async fn hide(store: &Store, slug: &str, project_id: i32) -> Result<(), Doma
         )?;
         tx.delete(keys::project_name_guard(slug, &project.name), None, None)?;
         tx.delete(keys::project_id_guard(project_id), None, None)?;
-        tx.put_when(
-            dispatch_store::Item::bare(
-                &keys::pending_project_deletion(slug, project_id),
-                "PendingDeletion",
-            )
-            .with_str("slug", slug),
-            None,
-            None,
-        )?;
+        tx.put_when(pending_marker(slug, project_id), None, None)?;
         tx.update(
             keys::organization(slug),
             Expression::new("ADD #projects :minus_one")
@@ -91,6 +83,16 @@ pub async fn hide(store: &Store, slug: &str, project_id: i32) -> Result<(), Doma
         Ok::<_, DomainError>(())
     })
     .await
+}
+
+/// The marker saying project `project_id` of `slug` is being removed (found by
+/// [`crate::organization_delete::finish_pending`]).
+pub fn pending_marker(slug: &str, project_id: i32) -> dispatch_store::Item {
+    dispatch_store::Item::bare(
+        &keys::pending_project_deletion(slug, project_id),
+        "PendingDeletion",
+    )
+    .with_str("slug", slug)
 }
 
 /// Removes everything in the hidden project's partition, batch by batch, then the project item

@@ -6,8 +6,9 @@ use std::sync::Arc;
 use dispatch_domain::auth::Passwords;
 use dispatch_domain::aws_sdk::{CallBounds, load_sdk_config};
 use dispatch_domain::config::{Config, ConfigError};
+use dispatch_domain::migrations::SUPPORTED;
 use dispatch_domain::secrets::{SecretError, Secrets};
-use dispatch_store::schema::{SCHEMA_VERSION, recorded_version};
+use dispatch_store::schema::recorded_version;
 use dispatch_store::{Store, StoreError};
 
 /// Shared handler state; cheap to clone.
@@ -32,7 +33,9 @@ pub enum StartupError {
     #[error("startup error: table {table} is not initialised (run `dispatch database init`)")]
     TableNotInitialised { table: String },
     #[error(
-        "startup error: table {table} has schema version {found}; this build expects {SCHEMA_VERSION}"
+        "startup error: table {table} has schema version {found}; this build works with versions {} to {} (run `dispatch database upgrade`, or deploy a matching build)",
+        SUPPORTED.start(),
+        SUPPORTED.end()
     )]
     SchemaMismatch { table: String, found: i64 },
     #[error("startup error: table {table} could not be read: {source}")]
@@ -130,7 +133,8 @@ impl AppState {
     }
 }
 
-/// Checks that `database init` has run on the table, with a schema this build understands.
+/// Checks that `database init` has run on the table, at a schema version this build works
+/// with ([`SUPPORTED`]: during a rolling deploy, the version before or after an upgrade).
 pub async fn check_schema(store: &Store) -> Result<(), StartupError> {
     let table = store.table().to_owned();
     let found = recorded_version(store)
@@ -142,7 +146,7 @@ pub async fn check_schema(store: &Store) -> Result<(), StartupError> {
         .ok_or_else(|| StartupError::TableNotInitialised {
             table: table.clone(),
         })?;
-    if found != i64::from(SCHEMA_VERSION) {
+    if !SUPPORTED.contains(&u32::try_from(found).unwrap_or(0)) {
         return Err(StartupError::SchemaMismatch { table, found });
     }
     Ok(())

@@ -43,6 +43,12 @@ impl Item {
         self
     }
 
+    /// Sets one attribute to any value (e.g. a scan position kept as a map).
+    pub fn with_value(mut self, name: &str, value: AttributeValue) -> Self {
+        self.attrs.insert(name.into(), value);
+        self
+    }
+
     /// Sets one string attribute (e.g. the id a guard points at).
     pub fn with_str(mut self, name: &str, value: impl Into<String>) -> Self {
         self.attrs
@@ -80,6 +86,12 @@ impl Item {
             _ => String::new(),
         };
         Key::new(get(attr::PK), get(attr::SK))
+    }
+
+    /// An item exactly as another table held it (a dump being restored): no key or entity is
+    /// added, so the copy is byte for byte the original.
+    pub fn from_raw(attrs: Attributes) -> Self {
+        Self { attrs }
     }
 
     /// The attributes, for the SDK.

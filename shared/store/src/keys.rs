@@ -45,6 +45,32 @@ pub fn schema() -> Key {
     Key::new("META", "SCHEMA")
 }
 
+/// One entry of the migration history (sorted by when it was applied).
+pub fn migration_history(applied_at: &str, migration: u32) -> Key {
+    Key::new("META", format!("HISTORY#{applied_at}#{migration:05}"))
+}
+
+/// The prefix of the history entries in the `META` partition.
+pub const MIGRATION_HISTORY_PREFIX: &str = "HISTORY#";
+
+/// The lock one migration runner holds at a time (a lease).
+pub fn migration_lock() -> Key {
+    Key::new("META", "MIGRATION_LOCK")
+}
+
+/// Where a segment of a migration's item pass records how far it got.
+pub fn migration_checkpoint(migration: u32, direction: &str, pass: &str, segment: u32) -> Key {
+    Key::new(
+        "META",
+        format!("CHECKPOINT#{migration:05}#{direction}#{pass}#{segment:03}"),
+    )
+}
+
+/// The prefix of one migration's checkpoints in one direction.
+pub fn migration_checkpoint_prefix(migration: u32, direction: &str) -> String {
+    format!("CHECKPOINT#{migration:05}#{direction}#")
+}
+
 /// The id counter of one entity kind.
 pub fn id_counter(kind: &str) -> Key {
     Key::new(format!("COUNTER#{kind}"), "COUNTER")

@@ -60,6 +60,7 @@ pub mod expression;
 pub mod ids;
 pub mod item;
 pub mod keys;
+pub mod migrate;
 pub mod query;
 pub mod schema;
 pub mod transaction;

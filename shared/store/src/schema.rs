@@ -71,7 +71,7 @@ pub fn key_attributes() -> Vec<&'static str> {
     names
 }
 
-fn key_schema(partition: &str, sort: &str) -> Result<Vec<KeySchemaElement>, StoreError> {
+pub(crate) fn key_schema(partition: &str, sort: &str) -> Result<Vec<KeySchemaElement>, StoreError> {
     let element = |name: &str, kind| {
         KeySchemaElement::builder()
             .attribute_name(name)

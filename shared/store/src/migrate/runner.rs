@@ -1,0 +1,222 @@
+//! Plans and runs migrations: `upgrade` to a version, `downgrade` to one, `stamp` one.
+//!
+//! A run takes the lock, reads the version, and applies each step of the plan. A step's end is
+//! one transaction: the version moves one step (conditional on the version it started from and
+//! on the lock), its history entry is written and its checkpoints are removed. A run stopped
+//! between two steps leaves the table at the last committed version; one stopped inside a step
+//! leaves that step's checkpoints, and the next run continues it.
+
+use std::time::{Duration, Instant};
+
+use super::history::{self, HistoryEntry};
+use super::lock::Lease;
+use super::{Direction, Migration, MigrationError, Progress, Run};
+use crate::{Source, Store, Transaction, keys};
+
+/// One step of a plan.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlanStep {
+    pub id: u32,
+    pub description: &'static str,
+    pub reversible: bool,
+}
+
+/// What a run will do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Plan {
+    pub from: u32,
+    pub to: u32,
+    pub direction: Direction,
+    pub steps: Vec<PlanStep>,
+}
+
+/// The newest version `migrations` reach (1 with none).
+pub fn head(migrations: &[Box<dyn Migration>]) -> u32 {
+    migrations.iter().map(|m| m.id()).max().unwrap_or(1)
+}
+
+/// The steps from version `from` to `to`: up through each migration above `from`, or down
+/// through each one above `to` (each must be reversible).
+pub fn plan(migrations: &[Box<dyn Migration>], from: u32, to: u32) -> Result<Plan, MigrationError> {
+    let head = head(migrations);
+    if to == 0 || to > head {
+        return Err(MigrationError::Invalid(format!(
+            "version {to} is unknown to this build (versions 1 to {head})"
+        )));
+    }
+    let step = |m: &dyn Migration| PlanStep {
+        id: m.id(),
+        description: m.description(),
+        reversible: m.reversible(),
+    };
+    let (direction, mut steps): (Direction, Vec<PlanStep>) = if to >= from {
+        (
+            Direction::Up,
+            migrations
+                .iter()
+                .filter(|m| m.id() > from && m.id() <= to)
+                .map(|m| step(m.as_ref()))
+                .collect(),
+        )
+    } else {
+        (
+            Direction::Down,
+            migrations
+                .iter()
+                .filter(|m| m.id() > to && m.id() <= from)
+                .map(|m| step(m.as_ref()))
+                .collect(),
+        )
+    };
+    steps.sort_by_key(|s| s.id);
+    if direction == Direction::Down {
+        steps.reverse();
+        if let Some(blocked) = steps.iter().find(|s| !s.reversible) {
+            return Err(MigrationError::NotReversible(blocked.id));
+        }
+    }
+    Ok(Plan {
+        from,
+        to,
+        direction,
+        steps,
+    })
+}
+
+/// Runs migrations against one table.
+pub struct Runner<'a> {
+    pub store: &'a Store,
+    pub migrations: &'a [Box<dyn Migration>],
+    /// Who runs (recorded in the lock and the history).
+    pub holder: String,
+    pub lease: Duration,
+    pub progress: &'a dyn Progress,
+}
+
+impl Runner<'_> {
+    /// Moves the table to version `to` (up or down), step by step; the entries written.
+    pub async fn migrate(&self, to: u32) -> Result<Vec<HistoryEntry>, MigrationError> {
+        let lease = Lease::acquire(self.store, &self.holder, self.lease).await?;
+        let outcome = self.migrate_holding(&lease, to).await;
+        // The lock is freed on failure too: the next run resumes from the checkpoints.
+        let released = lease.release().await;
+        let entries = outcome?;
+        released?;
+        Ok(entries)
+    }
+
+    async fn migrate_holding(
+        &self,
+        lease: &Lease,
+        to: u32,
+    ) -> Result<Vec<HistoryEntry>, MigrationError> {
+        let from = history::current(self.store)
+            .await?
+            .ok_or(MigrationError::NotInitialised)?;
+        let plan = plan(self.migrations, from, to)?;
+        let mut version = from;
+        let mut entries = Vec::new();
+        for step in &plan.steps {
+            let migration = self
+                .migrations
+                .iter()
+                .find(|m| m.id() == step.id)
+                .expect("planned from this list");
+            let run = Run::new(self.store, lease, self.progress, step.id, plan.direction);
+            self.progress.line(&format!(
+                "migration {} {}: {}",
+                step.id,
+                plan.direction.as_str(),
+                step.description
+            ));
+            let started = Instant::now();
+            match plan.direction {
+                Direction::Up => migration.up(&run).await?,
+                Direction::Down => migration.down(&run).await?,
+            }
+            let to_version = match plan.direction {
+                Direction::Up => step.id,
+                Direction::Down => step.id - 1,
+            };
+            let entry = HistoryEntry {
+                migration: step.id,
+                direction: plan.direction.as_str().into(),
+                from_version: version,
+                to_version,
+                description: step.description.into(),
+                checksum: migration.checksum(),
+                applied_by: self.holder.clone(),
+                applied_at: history::now(),
+                duration_ms: started.elapsed().as_millis() as u64,
+                items_touched: run.touched(),
+                items_scanned: run.scanned(),
+            };
+            self.commit(lease, version, &entry, Some((step.id, plan.direction)))
+                .await?;
+            version = to_version;
+            entries.push(entry);
+        }
+        Ok(entries)
+    }
+
+    /// Sets the version to `to` without running anything.
+    pub async fn stamp(&self, to: u32) -> Result<HistoryEntry, MigrationError> {
+        let head = head(self.migrations);
+        if to == 0 || to > head {
+            return Err(MigrationError::Invalid(format!(
+                "version {to} is unknown to this build (versions 1 to {head})"
+            )));
+        }
+        let lease = Lease::acquire(self.store, &self.holder, self.lease).await?;
+        let outcome = async {
+            let from = history::current(self.store)
+                .await?
+                .ok_or(MigrationError::NotInitialised)?;
+            let entry = HistoryEntry {
+                migration: to,
+                direction: "stamp".into(),
+                from_version: from,
+                to_version: to,
+                description: format!("stamped at version {to}"),
+                checksum: String::new(),
+                applied_by: self.holder.clone(),
+                applied_at: history::now(),
+                duration_ms: 0,
+                items_touched: 0,
+                items_scanned: 0,
+            };
+            self.commit(&lease, from, &entry, None).await?;
+            Ok::<_, MigrationError>(entry)
+        }
+        .await;
+        let released = lease.release().await;
+        let entry = outcome?;
+        released?;
+        Ok(entry)
+    }
+
+    /// The end of a step: version, history entry, and the step's checkpoints removed, in one
+    /// transaction conditional on the lock and on the version it started from.
+    async fn commit(
+        &self,
+        lease: &Lease,
+        from: u32,
+        entry: &HistoryEntry,
+        checkpoints_of: Option<(u32, Direction)>,
+    ) -> Result<(), MigrationError> {
+        let mut tx = Transaction::new();
+        history::record(&mut tx, Some(from), entry)?;
+        lease.guard(&mut tx)?;
+        if let Some((id, direction)) = checkpoints_of {
+            let prefix = keys::migration_checkpoint_prefix(id, direction.as_str());
+            let checkpoints = self
+                .store
+                .query_prefix(Source::Table, &keys::schema().pk, &prefix)
+                .await?;
+            for checkpoint in checkpoints {
+                tx.delete(crate::item::key_of(&checkpoint), None, None)?;
+            }
+        }
+        self.store.transact(tx).await.map_err(Lease::map_error)
+    }
+}
