@@ -121,6 +121,11 @@ fn server_config_never_prints_secret_values() {
     assert!(printed.contains("dispatch/jwt"));
     assert!(printed.contains("86400 (default)"));
     assert!(!printed.contains("super-secret-key-material"));
+    // The JSON form too.
+    let json = dispatch_cli::server::config_json(env);
+    assert_eq!(json["DISPATCH_JWT_SECRET_ID"], "dispatch/jwt");
+    assert_eq!(json["DISPATCH_REQUEST_BUDGET_MS"], "8000");
+    assert!(!json.to_string().contains("super-secret-key-material"));
 }
 
 mod user_commands {

@@ -28,7 +28,14 @@ async fn uninstall_breaks_instances_and_install_backfills_every_project() {
         .registered_with_role("manager@example.com", PASSWORD, Role::Manager)
         .await;
 
-    let listed = execute(&app.store, PluginsCommand::List).await.unwrap();
+    let listed = execute(
+        &app.store,
+        PluginsCommand::List {
+            output: Default::default(),
+        },
+    )
+    .await
+    .unwrap();
     assert!(listed[0].starts_with("Title") && listed[0].contains("Description"));
     assert_eq!(listed.len(), 29, "a header and 28 plugins");
     assert!(

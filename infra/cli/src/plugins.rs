@@ -8,7 +8,10 @@ use dispatch_store::Store;
 #[derive(Debug, Subcommand)]
 pub enum PluginsCommand {
     /// Print the installed catalogue.
-    List,
+    List {
+        #[arg(long, value_enum, default_value_t)]
+        output: crate::data::OutputFormat,
+    },
     /// Write the shipped catalogue into the table (new plugins only, unless --force) and give
     /// every project a disabled instance of each plugin it lacks.
     Install {
@@ -27,6 +30,16 @@ pub enum PluginsCommand {
 /// Runs a `plugins` subcommand.
 pub async fn run(command: PluginsCommand, target: &crate::target::Target) -> anyhow::Result<()> {
     let store = target.store();
+    if let PluginsCommand::List {
+        output: crate::data::OutputFormat::Json,
+    } = command
+    {
+        println!(
+            "{}",
+            serde_json::to_value(catalogue::installed(&store).await?)?
+        );
+        return Ok(());
+    }
     for line in execute(&store, command).await? {
         println!("{line}");
     }
@@ -40,7 +53,7 @@ pub async fn execute(store: &Store, command: PluginsCommand) -> anyhow::Result<V
         other => anyhow::anyhow!("{other}"),
     };
     match command {
-        PluginsCommand::List => Ok(list_table(&catalogue::installed(store).await?)),
+        PluginsCommand::List { .. } => Ok(list_table(&catalogue::installed(store).await?)),
         PluginsCommand::Install { force } => {
             let mut lines = catalogue::install(store, force).await.map_err(api)?;
             let installed = catalogue::installed(store).await?;

@@ -21,21 +21,34 @@ pub enum ServerCommand {
         port: u16,
     },
     /// Print the route table: method, path, function and required permission.
-    Routes,
+    Routes {
+        #[arg(long, value_enum, default_value_t)]
+        output: crate::data::OutputFormat,
+    },
     /// Print the configuration (secret ids only; secret values are never read here).
-    Config,
+    Config {
+        #[arg(long, value_enum, default_value_t)]
+        output: crate::data::OutputFormat,
+    },
 }
 
 /// Runs a `server` subcommand.
 pub async fn run(command: ServerCommand) -> anyhow::Result<()> {
     match command {
         ServerCommand::Develop { host, port } => develop(SocketAddr::new(host, port)).await,
-        ServerCommand::Routes => {
-            print!("{}", routes_table());
+        ServerCommand::Routes { output } => {
+            match output {
+                crate::data::OutputFormat::Table => print!("{}", routes_table()),
+                crate::data::OutputFormat::Json => println!("{}", routes_json()),
+            }
             Ok(())
         }
-        ServerCommand::Config => {
-            print!("{}", config_table(|name| std::env::var(name).ok()));
+        ServerCommand::Config { output } => {
+            let lookup = |name: &str| std::env::var(name).ok();
+            match output {
+                crate::data::OutputFormat::Table => print!("{}", config_table(lookup)),
+                crate::data::OutputFormat::Json => println!("{}", config_json(lookup)),
+            }
             Ok(())
         }
     }
@@ -90,6 +103,41 @@ pub fn routes_table() -> String {
         ));
     }
     out
+}
+
+/// The route table as a JSON array.
+pub fn routes_json() -> serde_json::Value {
+    ROUTES
+        .iter()
+        .map(|route| {
+            serde_json::json!({
+                "method": route.method.as_str(),
+                "path": route.path,
+                "function": route.function.name(),
+                "permission": format!("{:?}", route.permission),
+            })
+        })
+        .collect()
+}
+
+/// The configuration as a JSON object of setting → value (`null` when unset and without a
+/// default). Only names and ids, as [`config_table`].
+pub fn config_json(lookup: impl Fn(&str) -> Option<String>) -> serde_json::Value {
+    let mut out = serde_json::Map::new();
+    for setting in SETTINGS {
+        let value = lookup(setting.name)
+            .filter(|v| !v.trim().is_empty())
+            .or(setting.default.map(str::to_owned));
+        out.insert(setting.name.into(), value.into());
+    }
+    for name in [
+        "AWS_REGION",
+        "AWS_ENDPOINT_URL_DYNAMODB",
+        "AWS_ENDPOINT_URL_SECRETS_MANAGER",
+    ] {
+        out.insert(name.into(), lookup(name).into());
+    }
+    out.into()
 }
 
 /// The configuration as text. Only names and ids: nothing here reads a secret's value.
