@@ -72,7 +72,7 @@ fn runner<'a>(
 
 async fn markers(store: &Store) -> anyhow::Result<usize> {
     Ok(store
-        .partition_keys(keys::PENDING_ORGANIZATION_DELETIONS)
+        .partition_keys(keys::PENDING_PROJECT_DELETIONS)
         .await?
         .len())
 }

@@ -49,7 +49,7 @@ pub async fn create_organization(
         banner_text: body.banner_text.map(BannerText::into_string),
     };
     // A deletion an earlier request left half done still holds its organization's name.
-    organization_delete::finish_pending(state.store()).await?;
+    organization_delete::finish_pending_organizations(state.store()).await?;
     let org = organizations::create(state.store(), new, Some(&caller.user)).await?;
     Ok(Json(OrganizationRead::from(&org)))
 }

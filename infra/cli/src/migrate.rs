@@ -275,7 +275,7 @@ async fn apply(
         println!("Aborted.");
         return Ok(());
     }
-    let entries = runner(store, all).migrate(plan.to).await?;
+    let entries = runner(store, all).migrate_planned(&plan).await?;
     for e in &entries {
         println!(
             "{} {}: version {} → {} in {} ms, {} item(s) touched",

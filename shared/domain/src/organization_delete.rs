@@ -36,7 +36,7 @@ pub const DEFAULT_ORGANIZATION_KEPT: &str =
 /// Deletes the organization `slug` and everything in it, after finishing any deletion an
 /// earlier request left half done.
 pub async fn delete(store: &Store, slug: &str) -> Result<(), DomainError> {
-    finish_pending(store).await?;
+    finish_pending_organizations(store).await?;
     hide(store, slug).await?;
     Ok(remove(store, slug).await?)
 }
@@ -145,20 +145,13 @@ pub async fn remove(store: &Store, slug: &str) -> Result<(), StoreError> {
 }
 
 /// Finishes every deletion (of an organization or of a project) an interrupted request left
-/// pending. Organizations first: removing one also removes its projects.
+/// pending (`dispatch database init`). Organizations first: removing one removes its projects.
 pub async fn finish_pending(store: &Store) -> Result<(), DomainError> {
+    finish_pending_organizations(store).await?;
     let pending = store
-        .partition_keys(keys::PENDING_ORGANIZATION_DELETIONS)
+        .partition_keys(keys::PENDING_PROJECT_DELETIONS)
         .await?;
-    let (projects, organizations): (Vec<&Key>, Vec<&Key>) =
-        pending.iter().partition(|m| m.sk.contains("#PROJECT#"));
-    for marker in organizations {
-        if let Some(slug) = marker.sk.strip_prefix("ORG#") {
-            tracing::info!(slug, "finishing an interrupted organization deletion");
-            remove(store, slug).await?;
-        }
-    }
-    for marker in projects {
+    for marker in pending {
         let parsed = marker
             .sk
             .strip_prefix("ORG#")
@@ -171,6 +164,23 @@ pub async fn finish_pending(store: &Store) -> Result<(), DomainError> {
                 "finishing an interrupted project deletion"
             );
             crate::project_delete::remove_contents(store, slug, project_id).await?;
+        }
+    }
+    Ok(())
+}
+
+/// Finishes interrupted organization deletions only: what `POST /organizations` and
+/// `DELETE /organizations/{id}` must do first (a name is free only once its old organization
+/// is gone). Project deletions are left to a retried `DELETE` and to `database init`, so an
+/// organization request does not pay for every tenant's projects.
+pub async fn finish_pending_organizations(store: &Store) -> Result<(), DomainError> {
+    let pending = store
+        .partition_keys(keys::PENDING_ORGANIZATION_DELETIONS)
+        .await?;
+    for marker in pending {
+        if let Some(slug) = marker.sk.strip_prefix("ORG#") {
+            tracing::info!(slug, "finishing an interrupted organization deletion");
+            remove(store, slug).await?;
         }
     }
     Ok(())

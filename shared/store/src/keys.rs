@@ -66,11 +66,6 @@ pub fn migration_checkpoint(migration: u32, direction: &str, pass: &str, segment
     )
 }
 
-/// The prefix of one migration's checkpoints in one direction.
-pub fn migration_checkpoint_prefix(migration: u32, direction: &str) -> String {
-    format!("CHECKPOINT#{migration:05}#{direction}#")
-}
-
 /// The id counter of one entity kind.
 pub fn id_counter(kind: &str) -> Key {
     Key::new(format!("COUNTER#{kind}"), "COUNTER")
@@ -124,12 +119,14 @@ pub fn pending_organization_deletion(slug: &str) -> Key {
     Key::new(PENDING_ORGANIZATION_DELETIONS, org_partition(slug))
 }
 
-/// The marker of a project whose items are being removed (same partition as the
-/// organizations'; the sort key is the project's partition, so it never equals an
-/// organization's marker).
+/// The partition of pending project deletions: apart from the organizations', whose readers
+/// in older builds take every sort key there for an organization slug.
+pub const PENDING_PROJECT_DELETIONS: &str = "PENDING_PROJECT_DELETIONS";
+
+/// The marker of a project whose items are being removed (sort key: the project's partition).
 pub fn pending_project_deletion(slug: &str, project_id: i32) -> Key {
     Key::new(
-        PENDING_ORGANIZATION_DELETIONS,
+        PENDING_PROJECT_DELETIONS,
         project_partition(slug, project_id),
     )
 }

@@ -14,7 +14,6 @@
 //!
 //! | Item | `pk` | `sk` | `gsi1pk` / `gsi1sk` | `list_pk` / sort keys | Serves |
 //! |---|---|---|---|---|---|
-//! | Schema version | `META` | `SCHEMA` | | | migrations (`database init`) |
 //! | Id counter | `COUNTER#<KIND>` | `COUNTER` | | | ids unique per entity type, reserved in blocks |
 //! | Collection count | `COUNT#<collection>` | `COUNT` | | | exact `total` of global lists (orgs, plugins, plugin events) |
 //! | User | `USER#<uid>` | `USER` | | | user by id; user settings (embedded, `id` = user id); token version |
@@ -37,6 +36,11 @@
 //! | Active instance guard | `ORG#<slug>` | `ACTIVE#<pid>#<type>` | | | the single enabled instance of a type in a project, enforced in the enabling transaction |
 //! | Auto-join record | `AUTOJOIN#<slug>` | `AUTOJOIN` | | | the id of an organization new users join, recorded by `database init`, so a deleted and re-created slug is not joined |
 //! | Pending org deletion | `PENDING_DELETIONS` | `ORG#<slug>` | | | organizations a `DELETE` hid and has not finished removing (the next create, delete or `database init` finishes them) |
+//! | Pending project deletion | `PENDING_PROJECT_DELETIONS` | `ORG#<slug>#PROJECT#<pid>` | | | projects a `DELETE` hid and has not finished removing (a repeated `DELETE` or `database init` finishes them) |
+//! | Schema version | `META` | `SCHEMA` | | | the version functions check at start-up ([`migrate`]) |
+//! | Migration history | `META` | `HISTORY#<when>#<id>` | | | every change of the version: who, when, how long, items touched |
+//! | Migration lock | `META` | `MIGRATION_LOCK` | | | the one migration runner (holder, token, lease end) |
+//! | Migration checkpoint | `META` | `CHECKPOINT#<id>#<up/down>#<pass>#<segment>` | | | how far a segment of an item pass got (removed when its step commits) |
 //! | MFA challenge | `MFA#<uuid>` | `MFA` | | | challenge by UUID |
 //! | Login throttle, account × IP | `THROTTLE#EMAIL#<email>` | `IP#<ip>#W<window>` | | | login slots left and failures of one account from one source in a 15-minute window ([`crate::auth::throttle`]; `ttl` cleans up) |
 //! | Login throttle, account | `THROTTLE#EMAIL#<email>` | `ACCOUNT#W<window>` | | | failures of one account from every source in an hour, the last one's time (the progressive delay) and the next turn of unknown sources |

@@ -83,7 +83,7 @@ pub async fn table_at_version_1(live: usize, hidden: usize) -> (TestApp, Vec<i32
 /// The project ids that have a pending-deletion marker.
 pub async fn marked(store: &Store) -> Vec<i32> {
     let mut ids: Vec<i32> = store
-        .partition_keys(keys::PENDING_ORGANIZATION_DELETIONS)
+        .partition_keys(keys::PENDING_PROJECT_DELETIONS)
         .await
         .unwrap()
         .iter()

@@ -6,7 +6,7 @@
 //! one. Items are written with `Store::put_batch` (25 per request, unprocessed ones retried
 //! with jittered backoff), several batches at a time; items that still could not be written
 //! are reported by key, and running the restore again with `--force` writes them (puts are
-//! idempotent).
+//! idempotent). A migration runner's lock and checkpoints in the dump are not restored.
 
 use std::fs::File;
 use std::io::{BufRead, BufReader};
@@ -115,6 +115,22 @@ pub async fn restore_file(
 /// Restores the dump read from `input` into the store's table, creating the table if missing;
 /// refuses a table with items unless `force`. Fails when the count after writing does not match
 /// into a table that was empty.
+/// A migration runner's lock or checkpoint, in a dump taken while a migration ran: restoring
+/// the lock would block runners until its lease ends, and checkpoints describe a scan of the
+/// old table (dropping them is safe: the interrupted pass runs again, its writes idempotent).
+fn is_runner_state(
+    item: &std::collections::HashMap<String, aws_sdk_dynamodb::types::AttributeValue>,
+) -> bool {
+    let text = |name: &str| {
+        item.get(name)
+            .and_then(|v| v.as_s().ok())
+            .map(String::as_str)
+    };
+    let lock = dispatch_store::keys::migration_lock();
+    text("pk") == Some(lock.pk.as_str())
+        && text("sk").is_some_and(|sk| sk == lock.sk || sk.starts_with("CHECKPOINT#"))
+}
+
 pub async fn restore(
     store: &Store,
     input: impl BufRead,
@@ -151,6 +167,9 @@ pub async fn restore(
                     }
                     let item = codec::from_line(&line)
                         .with_context(|| format!("line {} of the dump", number + 1))?;
+                    if is_runner_state(&item) {
+                        continue;
+                    }
                     chunk.push(Item::from_raw(item));
                 }
             }

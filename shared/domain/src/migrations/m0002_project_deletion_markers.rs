@@ -1,12 +1,13 @@
 //! Migration 2: projects hidden by a deletion that was interrupted before this version get
 //! the pending-deletion marker that lets it be finished.
 //!
-//! Since version 2, a project `DELETE` writes a marker (`PENDING_DELETIONS /
+//! This build's project `DELETE` writes a marker (`PENDING_PROJECT_DELETIONS /
 //! ORG#<slug>#PROJECT#<id>`) in the transaction that hides the project, and whatever finishes
 //! pending deletions removes the rest. A project hidden by an older build and never finished
 //! has no marker, so nothing would ever remove its items. `up` writes the missing markers
-//! (put only if absent); `down` removes every project marker (version 1 had none), leaving the
-//! projects hidden as they were.
+//! (put only if absent). `down` removes every project marker, those this build's own deletions
+//! wrote included: a deletion interrupted after that is finished only by a repeated `DELETE`
+//! of the project (the projects stay hidden either way).
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use dispatch_store::item::Attributes;
@@ -91,14 +92,12 @@ impl Migration for ProjectDeletionMarkers {
 
     fn down<'a>(&'a self, run: &'a Run<'a>) -> BoxFuture<'a, Result<(), MigrationError>> {
         Box::pin(async move {
-            let filter = Expression::new("#pk = :pending AND contains(#sk, :project)")
+            let filter = Expression::new("#pk = :pending")
                 .name("#pk", attr::PK)
-                .name("#sk", attr::SK)
                 .value(
                     ":pending",
-                    AttributeValue::S(keys::PENDING_ORGANIZATION_DELETIONS.into()),
-                )
-                .value(":project", AttributeValue::S("#PROJECT#".into()));
+                    AttributeValue::S(keys::PENDING_PROJECT_DELETIONS.into()),
+                );
             let pass = ItemPass {
                 name: "markers",
                 filter: Some(filter),

@@ -16,6 +16,9 @@ use crate::{StoreError, keys::attr};
 
 /// How often an index being built is looked at.
 const POLL: Duration = Duration::from_millis(500);
+/// How long one run waits for an index (a large table's backfill can take hours: the run stops
+/// with a clear message and the next one keeps waiting, the index being built meanwhile).
+const MAX_WAIT: Duration = Duration::from_secs(3_600);
 
 async fn describe(run: &Run<'_>) -> Result<TableDescription, StoreError> {
     run.store
@@ -108,8 +111,16 @@ pub async fn remove_index(run: &Run<'_>, name: &str) -> Result<(), MigrationErro
 /// Polls until the index has status `until` (`None`: it is gone), reporting each change.
 async fn wait(run: &Run<'_>, name: &str, until: Option<IndexStatus>) -> Result<(), MigrationError> {
     let mut last = None;
+    let started = std::time::Instant::now();
     loop {
         run.lease.check()?;
+        if started.elapsed() > MAX_WAIT {
+            return Err(MigrationError::Invalid(format!(
+                "index {name} did not reach {} within {} minutes; run the upgrade again to keep waiting",
+                until.as_ref().map_or("removal", |s| s.as_str()),
+                MAX_WAIT.as_secs() / 60
+            )));
+        }
         let described = describe(run).await?;
         let mut status = index_status(&described, name);
         let settled = matches!(
@@ -132,6 +143,12 @@ async fn wait(run: &Run<'_>, name: &str, until: Option<IndexStatus>) -> Result<(
                 status.as_ref().map_or("removed", |s| s.as_str())
             ));
             return Ok(());
+        }
+        // Being built, the index vanished (its creation failed, or someone removed it).
+        if until.is_some() && status.is_none() {
+            return Err(MigrationError::Invalid(format!(
+                "index {name} disappeared while it was being created"
+            )));
         }
         if status != last {
             run.progress.line(&format!(

@@ -121,6 +121,8 @@ async fn run_segment(
         report.scanned += page.scanned_count.max(0) as u64;
         run.add_scanned(page.scanned_count.max(0) as u64);
         let writes: Vec<ItemWrite> = items.iter().flat_map(|i| (pass.transform)(i)).collect();
+        // Write only while the lease is surely ours (the scan may have taken a while).
+        run.lease.check()?;
         let outcomes: Vec<Result<bool, StoreError>> = stream::iter(writes)
             .map(|write| apply(store, write))
             .buffer_unordered(WRITES_IN_FLIGHT)
@@ -135,7 +137,7 @@ async fn run_segment(
             }
         }
         start = page.last_evaluated_key;
-        save_checkpoint(run, &checkpoint, start.as_ref()).await?;
+        save_checkpoint(run, pass, &checkpoint, start.as_ref()).await?;
         run.progress.line(&format!(
             "migration {} {}: pass {} segment {}/{}: {} item(s) read, {} written",
             run.migration,
@@ -155,11 +157,14 @@ async fn run_segment(
 /// Saves how far a segment got (`None`: it is done), if the lock is still this runner's.
 async fn save_checkpoint(
     run: &Run<'_>,
+    pass: &ItemPass<'_>,
     checkpoint: &Key,
     start: Option<&HashMap<String, AttributeValue>>,
 ) -> Result<(), MigrationError> {
     let mut item = Item::bare(checkpoint, "MigrationCheckpoint")
-        .with_value("done", AttributeValue::Bool(start.is_none()));
+        .with_value("done", AttributeValue::Bool(start.is_none()))
+        .with_value("segments", AttributeValue::N(pass.segments.to_string()))
+        .with_str("checksum", run.checksum.clone());
     if let Some(start) = start {
         item = item.with_value("start_key", AttributeValue::M(start.clone()));
     }

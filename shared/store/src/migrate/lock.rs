@@ -2,10 +2,16 @@
 //! the background (a heartbeat every third of it); a runner that crashed stops renewing, and
 //! once its lease has ended the next runner takes the lock over. Every write a runner makes
 //! (checkpoints, version changes) is conditional on still holding the lock, so a runner that
-//! lost it (paused past its lease, say) cannot write after another took over.
+//! lost it (paused past its lease, say) cannot record progress after another took over. Item
+//! writes are made only while this runner's own view of its lease is valid (the last successful
+//! renewal plus the lease, less a margin: [`Lease::check`], called before each page's writes);
+//! they are idempotent, so a page written twice by two runners applies nothing twice.
+//!
+//! The holder is the runner's name (user, host, process) plus a random token, so two runners
+//! with the same name (containers with the same hostname, pid 1) are still told apart.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::time::Duration;
 
 use aws_sdk_dynamodb::types::AttributeValue;
@@ -26,7 +32,14 @@ pub struct Lease {
     store: Store,
     holder: String,
     lost: Arc<AtomicBool>,
+    /// Until when (epoch ms, less a margin) this runner knows the lease is its own.
+    valid_until: Arc<AtomicI64>,
     heartbeat: JoinHandle<()>,
+}
+
+/// Kept back from the lease's end before this runner stops writing: a renewal may be in flight.
+fn margin(duration: Duration) -> i64 {
+    (duration.as_millis() / 6) as i64
 }
 
 fn now_ms() -> i64 {
@@ -55,9 +68,10 @@ impl Lease {
     /// otherwise says who holds it and since when.
     pub async fn acquire(
         store: &Store,
-        holder: &str,
+        name: &str,
         duration: Duration,
     ) -> Result<Lease, MigrationError> {
+        let holder = &format!("{name} [{:08x}]", rand::random::<u32>());
         let now = now_ms();
         let item = Item::bare(&keys::migration_lock(), "MigrationLock")
             .with_str("holder", holder)
@@ -95,16 +109,21 @@ impl Lease {
             Err(e) => return Err(e.into()),
         }
         let lost = Arc::new(AtomicBool::new(false));
+        let valid_until = Arc::new(AtomicI64::new(
+            now + duration.as_millis() as i64 - margin(duration),
+        ));
         let heartbeat = tokio::spawn(beat(
             store.clone(),
             holder.to_owned(),
             duration,
             lost.clone(),
+            valid_until.clone(),
         ));
         Ok(Lease {
             store: store.clone(),
             holder: holder.to_owned(),
             lost,
+            valid_until,
             heartbeat,
         })
     }
@@ -114,9 +133,11 @@ impl Lease {
         &self.holder
     }
 
-    /// Fails once a heartbeat found the lock taken over or gone.
+    /// Fails once a heartbeat found the lock taken over or gone, or when no renewal succeeded
+    /// for nearly a whole lease (another runner may take over any moment).
     pub fn check(&self) -> Result<(), MigrationError> {
-        if self.lost.load(Ordering::Relaxed) {
+        if self.lost.load(Ordering::Relaxed) || now_ms() > self.valid_until.load(Ordering::Relaxed)
+        {
             Err(MigrationError::LostLock)
         } else {
             Ok(())
@@ -158,30 +179,36 @@ impl Drop for Lease {
     }
 }
 
-/// Renews the lease every third of its duration while the lock is still this holder's.
-async fn beat(store: Store, holder: String, duration: Duration, lost: Arc<AtomicBool>) {
+/// Renews the lease every third of its duration while the lock is still this holder's. Each
+/// renewal is bounded (a sixth of the lease), so a stalled call cannot outlive the lease.
+async fn beat(
+    store: Store,
+    holder: String,
+    duration: Duration,
+    lost: Arc<AtomicBool>,
+    valid_until: Arc<AtomicI64>,
+) {
     loop {
         tokio::time::sleep(duration / 3).await;
+        let sent_at = now_ms();
         let update = Expression::new("SET #expires = :expires")
             .name("#expires", "expires_at")
-            .value(":expires", number(now_ms() + duration.as_millis() as i64));
-        match store
-            .update_if(
-                &keys::migration_lock(),
-                update,
-                held_by(&holder),
-                LOCK_LABEL,
-            )
-            .await
-        {
-            Ok(()) => {}
+            .value(":expires", number(sent_at + duration.as_millis() as i64));
+        let lock = keys::migration_lock();
+        let renewal = store.update_if(&lock, update, held_by(&holder), LOCK_LABEL);
+        match tokio::time::timeout(duration / 6, renewal).await {
+            Ok(Ok(())) => valid_until.store(
+                sent_at + duration.as_millis() as i64 - margin(duration),
+                Ordering::Relaxed,
+            ),
             // Taken over (or released): stop renewing and let the runner stop.
-            Err(StoreError::ConditionFailed { .. }) => {
+            Ok(Err(StoreError::ConditionFailed { .. })) => {
                 lost.store(true, Ordering::Relaxed);
                 return;
             }
-            // A transient failure: try again at the next beat, the lease has slack.
-            Err(_) => {}
+            // A transient failure or a stalled call: try again at the next beat. Meanwhile
+            // `valid_until` is not extended, so the runner stops writing before the lease ends.
+            Ok(Err(_)) | Err(_) => {}
         }
     }
 }

@@ -86,6 +86,8 @@ pub struct Run<'a> {
     pub progress: &'a dyn Progress,
     pub migration: u32,
     pub direction: Direction,
+    /// The migration's checksum: checkpoints saved by other code are ignored.
+    pub checksum: String,
     touched: AtomicU64,
     scanned: AtomicU64,
 }
@@ -95,15 +97,16 @@ impl<'a> Run<'a> {
         store: &'a Store,
         lease: &'a lock::Lease,
         progress: &'a dyn Progress,
-        migration: u32,
+        migration: &dyn Migration,
         direction: Direction,
     ) -> Self {
         Self {
             store,
             lease,
             progress,
-            migration,
+            migration: migration.id(),
             direction,
+            checksum: migration.checksum(),
             touched: AtomicU64::new(0),
             scanned: AtomicU64::new(0),
         }

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use super::history::{self, HistoryEntry};
 use super::lock::Lease;
 use super::{Direction, Migration, MigrationError, Progress, Run};
-use crate::{Source, Store, Transaction, keys};
+use crate::{Key, Source, Store, Transaction, keys};
 
 /// One step of a plan.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -96,8 +96,21 @@ pub struct Runner<'a> {
 impl Runner<'_> {
     /// Moves the table to version `to` (up or down), step by step; the entries written.
     pub async fn migrate(&self, to: u32) -> Result<Vec<HistoryEntry>, MigrationError> {
+        self.run_plan(None, to).await
+    }
+
+    /// Runs `plan` as shown to the operator: refused if the table's version moved since.
+    pub async fn migrate_planned(&self, plan: &Plan) -> Result<Vec<HistoryEntry>, MigrationError> {
+        self.run_plan(Some(plan.from), plan.to).await
+    }
+
+    async fn run_plan(
+        &self,
+        expected_from: Option<u32>,
+        to: u32,
+    ) -> Result<Vec<HistoryEntry>, MigrationError> {
         let lease = Lease::acquire(self.store, &self.holder, self.lease).await?;
-        let outcome = self.migrate_holding(&lease, to).await;
+        let outcome = self.migrate_holding(&lease, expected_from, to).await;
         // The lock is freed on failure too: the next run resumes from the checkpoints.
         let released = lease.release().await;
         let entries = outcome?;
@@ -108,11 +121,17 @@ impl Runner<'_> {
     async fn migrate_holding(
         &self,
         lease: &Lease,
+        expected_from: Option<u32>,
         to: u32,
     ) -> Result<Vec<HistoryEntry>, MigrationError> {
         let from = history::current(self.store)
             .await?
             .ok_or(MigrationError::NotInitialised)?;
+        if expected_from.is_some_and(|expected| expected != from) {
+            return Err(MigrationError::Invalid(format!(
+                "the table moved to version {from} since the plan was shown; nothing was run"
+            )));
+        }
         let plan = plan(self.migrations, from, to)?;
         let mut version = from;
         let mut entries = Vec::new();
@@ -122,7 +141,13 @@ impl Runner<'_> {
                 .iter()
                 .find(|m| m.id() == step.id)
                 .expect("planned from this list");
-            let run = Run::new(self.store, lease, self.progress, step.id, plan.direction);
+            let run = Run::new(
+                self.store,
+                lease,
+                self.progress,
+                migration.as_ref(),
+                plan.direction,
+            );
             self.progress.line(&format!(
                 "migration {} {}: {}",
                 step.id,
@@ -204,18 +229,30 @@ impl Runner<'_> {
         entry: &HistoryEntry,
         checkpoints_of: Option<(u32, Direction)>,
     ) -> Result<(), MigrationError> {
+        // A step's checkpoints (both directions: a later run of the other direction starts
+        // afresh); a stamp drops every checkpoint, since what they describe no longer applies.
+        let prefix = match checkpoints_of {
+            Some((id, _)) => format!("CHECKPOINT#{id:05}#"),
+            None => "CHECKPOINT#".to_owned(),
+        };
+        let checkpoints: Vec<Key> = self
+            .store
+            .query_prefix(Source::Table, &keys::schema().pk, &prefix)
+            .await?
+            .iter()
+            .map(crate::item::key_of)
+            .collect();
+        // The transaction holds the version, the history entry, the lock check and up to 97
+        // checkpoint removals; more (many segments and passes) are removed just before it.
+        let (now, before) = checkpoints.split_at(checkpoints.len().min(97));
+        if !before.is_empty() {
+            self.store.delete_batch(before).await?;
+        }
         let mut tx = Transaction::new();
         history::record(&mut tx, Some(from), entry)?;
         lease.guard(&mut tx)?;
-        if let Some((id, direction)) = checkpoints_of {
-            let prefix = keys::migration_checkpoint_prefix(id, direction.as_str());
-            let checkpoints = self
-                .store
-                .query_prefix(Source::Table, &keys::schema().pk, &prefix)
-                .await?;
-            for checkpoint in checkpoints {
-                tx.delete(crate::item::key_of(&checkpoint), None, None)?;
-            }
+        for checkpoint in now {
+            tx.delete(checkpoint.clone(), None, None)?;
         }
         self.store.transact(tx).await.map_err(Lease::map_error)
     }
