@@ -261,3 +261,56 @@ async fn a_runner_that_cannot_renew_its_lease_stops_before_it_ends() {
     );
     proxy.heal();
 }
+
+/// The operator's commands: `upgrade --dry-run` changes nothing; `upgrade --yes` runs the plan;
+/// `check` then finds no drift; `downgrade --to 1 --yes` reverts.
+#[tokio::test]
+async fn the_cli_commands_plan_run_check_and_revert() {
+    use dispatch_cli::migrate::{MigrationCommand, run};
+    use dispatch_cli::target::{GlobalArgs, Target};
+    let (app, _, hidden) = table_at_version_1(0, 1).await;
+    let flags = GlobalArgs {
+        table: Some(app.store.table().to_owned()),
+        endpoint_url: Some(crate::resilience::dynamodb_endpoint().await),
+        ..Default::default()
+    };
+    let target = Target::load(&flags).await.unwrap();
+    let version = || async { history::current(&app.store).await.unwrap() };
+
+    let upgrade = |dry_run| MigrationCommand::Upgrade {
+        to: None,
+        dry_run,
+        yes: true,
+    };
+    run(upgrade(true), &target).await.unwrap();
+    assert_eq!(version().await, Some(1), "a dry run runs nothing");
+    let check = || MigrationCommand::Check {
+        output: Default::default(),
+    };
+    let pending = run(check(), &target).await.unwrap_err().to_string();
+    assert!(pending.contains("1 problem"), "{pending}");
+
+    run(upgrade(false), &target).await.unwrap();
+    assert_eq!(version().await, Some(2));
+    assert_eq!(marked(&app.store).await, hidden);
+    run(check(), &target)
+        .await
+        .expect("no drift, nothing pending");
+
+    run(MigrationCommand::Downgrade { to: 1, yes: true }, &target)
+        .await
+        .unwrap();
+    assert_eq!(version().await, Some(1));
+    let refused = run(
+        MigrationCommand::Upgrade {
+            to: Some(9),
+            dry_run: false,
+            yes: true,
+        },
+        &target,
+    )
+    .await
+    .unwrap_err()
+    .to_string();
+    assert!(refused.contains("unknown to this build"), "{refused}");
+}

@@ -4,15 +4,18 @@
 use clap::Subcommand;
 use dispatch_domain::migrations::{self, HEAD, SUPPORTED};
 use dispatch_store::Store;
+use dispatch_store::migrate::Migration;
 use dispatch_store::migrate::history::{self, HistoryEntry};
 use dispatch_store::migrate::indexes::{drift, expected_indexes};
 use dispatch_store::migrate::lock::DEFAULT_LEASE;
 use dispatch_store::migrate::runner::{self, Plan, Runner};
-use dispatch_store::migrate::{Migration, Progress};
 use serde_json::{Value, json};
+
+mod progress;
 
 use crate::data::{OutputFormat, render};
 use crate::target::Target;
+use progress::StepProgress;
 
 /// The migration subcommands of `dispatch database`.
 #[derive(Debug, Subcommand)]
@@ -65,22 +68,17 @@ pub enum MigrationCommand {
     },
 }
 
-/// Progress lines on standard error (standard output keeps the report).
-struct Lines;
-
-impl Progress for Lines {
-    fn line(&self, text: &str) {
-        eprintln!("  {text}");
-    }
-}
-
-fn runner<'a>(store: &'a Store, all: &'a [Box<dyn Migration>]) -> Runner<'a> {
+fn runner<'a>(
+    store: &'a Store,
+    all: &'a [Box<dyn Migration>],
+    progress: &'a StepProgress,
+) -> Runner<'a> {
     Runner {
         store,
         migrations: all,
         holder: history::runner_name(),
         lease: DEFAULT_LEASE,
-        progress: &Lines,
+        progress,
     }
 }
 
@@ -225,7 +223,8 @@ pub async fn run(command: MigrationCommand, target: &Target) -> anyhow::Result<(
                 println!("Aborted.");
                 return Ok(());
             }
-            let entry = runner(&store, &all).stamp(version).await?;
+            let progress = StepProgress::new();
+            let entry = runner(&store, &all, &progress).stamp(version).await?;
             println!("Stamped version {}.", entry.to_version);
             Ok(())
         }
@@ -275,7 +274,9 @@ async fn apply(
         println!("Aborted.");
         return Ok(());
     }
-    let entries = runner(store, all).migrate_planned(&plan).await?;
+    let progress = StepProgress::new();
+    let entries = runner(store, all, &progress).migrate_planned(&plan).await?;
+    drop(progress);
     for e in &entries {
         println!(
             "{} {}: version {} → {} in {} ms, {} item(s) touched",
