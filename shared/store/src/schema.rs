@@ -180,7 +180,9 @@ async fn wait_until_active(client: &Client, table: &str) -> Result<(), StoreErro
     )))
 }
 
-async fn ensure_ttl(client: &Client, table: &str) -> Result<(), StoreError> {
+/// Turns time to live on for the `ttl` attribute unless it is on (idempotent; also a table
+/// setting a migration may need, see `migrate::indexes::enable_ttl`).
+pub async fn ensure_ttl(client: &Client, table: &str) -> Result<(), StoreError> {
     let current = client
         .describe_time_to_live()
         .table_name(table)

@@ -186,3 +186,90 @@ async fn set_version(store: &dispatch_store::Store, version: u32) {
         .await
         .unwrap();
 }
+
+/// A migration that changes table settings: time to live back on (with `check` seeing it
+/// off before), deletion protection on and off.
+struct TableSettings;
+
+impl Migration for TableSettings {
+    fn id(&self) -> u32 {
+        HEAD + 1
+    }
+    fn description(&self) -> &'static str {
+        "time to live on, deletion protection on"
+    }
+    fn checksum(&self) -> String {
+        "test".into()
+    }
+    fn up<'a>(&'a self, run: &'a Run<'a>) -> BoxFuture<'a, Result<(), MigrationError>> {
+        Box::pin(async move {
+            dispatch_store::migrate::indexes::enable_ttl(run).await?;
+            dispatch_store::migrate::indexes::set_deletion_protection(run, true).await
+        })
+    }
+    fn reversible(&self) -> bool {
+        true
+    }
+    fn down<'a>(&'a self, run: &'a Run<'a>) -> BoxFuture<'a, Result<(), MigrationError>> {
+        Box::pin(dispatch_store::migrate::indexes::set_deletion_protection(
+            run, false,
+        ))
+    }
+}
+
+#[tokio::test]
+async fn a_migration_changes_table_settings_and_check_sees_them() {
+    let app = spawn_app().await;
+    let client = app.store.client();
+    client
+        .update_time_to_live()
+        .table_name(app.store.table())
+        .time_to_live_specification(
+            aws_sdk_dynamodb::types::TimeToLiveSpecification::builder()
+                .attribute_name("ttl")
+                .enabled(false)
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let problems = drift(client, app.store.table(), expected_indexes())
+        .await
+        .unwrap();
+    assert_eq!(
+        problems,
+        vec!["time to live is not enabled on `ttl`".to_owned()]
+    );
+
+    let mut all = migrations::all();
+    all.push(Box::new(TableSettings));
+    runner(&app.store, &all, "op")
+        .migrate(HEAD + 1)
+        .await
+        .unwrap();
+    assert!(
+        drift(client, app.store.table(), expected_indexes())
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let protected = |t: aws_sdk_dynamodb::operation::describe_table::DescribeTableOutput| {
+        t.table().and_then(|t| t.deletion_protection_enabled())
+    };
+    let described = client
+        .describe_table()
+        .table_name(app.store.table())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(protected(described), Some(true));
+    runner(&app.store, &all, "op").migrate(HEAD).await.unwrap();
+    let described = client
+        .describe_table()
+        .table_name(app.store.table())
+        .send()
+        .await
+        .unwrap();
+    assert_ne!(protected(described), Some(true));
+}

@@ -1,6 +1,7 @@
 //! Table-level steps: adding or removing a global secondary index on a live table (DynamoDB
 //! builds it in the background while the table keeps serving; we wait until it is active,
-//! reporting its status), and the drift check of `dispatch database check`.
+//! reporting its status), table settings (time to live, deletion protection), and the drift
+//! check of `dispatch database check`.
 
 use std::time::Duration;
 
@@ -83,6 +84,34 @@ pub async fn add_index(run: &Run<'_>, index: IndexSpec) -> Result<(), MigrationE
             .line(&format!("index {}: creation requested", index.name));
     }
     wait(run, index.name, Some(IndexStatus::Active)).await
+}
+
+/// Turns time to live on (on the `ttl` attribute the schema uses), if it is off.
+pub async fn enable_ttl(run: &Run<'_>) -> Result<(), MigrationError> {
+    run.lease.check()?;
+    crate::schema::ensure_ttl(run.store.client(), run.store.table()).await?;
+    run.progress
+        .line(&format!("time to live: on (`{}`)", attr::TTL));
+    Ok(())
+}
+
+/// Turns deletion protection on or off (a table that holds production data should refuse
+/// `DeleteTable` until an operator turns it off on purpose).
+pub async fn set_deletion_protection(run: &Run<'_>, enabled: bool) -> Result<(), MigrationError> {
+    run.lease.check()?;
+    run.store
+        .client()
+        .update_table()
+        .table_name(run.store.table())
+        .deletion_protection_enabled(enabled)
+        .send()
+        .await
+        .map_err(StoreError::from_sdk)?;
+    run.progress.line(&format!(
+        "deletion protection: {}",
+        if enabled { "on" } else { "off" }
+    ));
+    Ok(())
 }
 
 /// Removes the index `name` if it exists, and waits until it is gone.
