@@ -314,3 +314,40 @@ async fn the_cli_commands_plan_run_check_and_revert() {
     .to_string();
     assert!(refused.contains("unknown to this build"), "{refused}");
 }
+
+/// Ctrl-C (any stop signal) during a run: the work stops, the lock is released at once, and
+/// the next run continues without waiting for a lease to end.
+#[tokio::test]
+async fn an_interrupted_run_releases_the_lock_and_the_next_one_continues_at_once() {
+    let (app, _, _) = table_at_version_1(0, 0).await;
+    let items: Vec<Item> = (0..800)
+        .map(|n| {
+            Item::bare(&keys::project("default", 20_000 + n), "Project").with_value(
+                "deleted",
+                aws_sdk_dynamodb::types::AttributeValue::Bool(true),
+            )
+        })
+        .collect();
+    app.store.put_batch(items).await.unwrap();
+    let all = migrations::all();
+    let first = runner(&app.store, &all, "first");
+    let plan = dispatch_store::migrate::runner::plan(&all, 1, HEAD).unwrap();
+    let stop = async {
+        while marked(&app.store).await.len() < 200 {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    };
+    let interrupted = first.migrate_planned(&plan, stop).await;
+    assert!(
+        matches!(interrupted, Err(MigrationError::Interrupted)),
+        "{interrupted:?}"
+    );
+    assert_eq!(history::current(&app.store).await.unwrap(), Some(1));
+
+    let entries = runner(&app.store, &all, "next")
+        .migrate(HEAD)
+        .await
+        .expect("no lock left");
+    assert_eq!(entries[0].to_version, 2);
+    assert_eq!(marked(&app.store).await.len(), 800);
+}

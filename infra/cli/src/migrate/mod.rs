@@ -161,8 +161,7 @@ pub async fn run(command: MigrationCommand, target: &Target) -> anyhow::Result<(
             Ok(())
         }
         MigrationCommand::Heads { output } => {
-            let applied =
-                history::applied_checksums(&history::entries(&store).await.unwrap_or_default());
+            let applied = history::applied_checksums(&history::entries(&store).await?);
             let listed: Vec<Value> = all
                 .iter()
                 .map(|m| {
@@ -275,7 +274,14 @@ async fn apply(
         return Ok(());
     }
     let progress = StepProgress::new();
-    let entries = runner(store, all, &progress).migrate_planned(&plan).await?;
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    let entries = runner(store, all, &progress)
+        .migrate_planned(&plan, ctrl_c)
+        .await?;
     drop(progress);
     for e in &entries {
         println!(

@@ -147,6 +147,10 @@ pub enum MigrationError {
     },
     #[error("this runner lost the migration lock (its lease expired); nothing more was written")]
     LostLock,
+    #[error(
+        "interrupted: the lock is released; run the command again to continue from the checkpoints"
+    )]
+    Interrupted,
     #[error("migration {0} cannot be reverted")]
     NotReversible(u32),
     #[error("the table is not initialised (run `dispatch database init`)")]

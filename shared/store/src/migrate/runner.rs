@@ -96,25 +96,40 @@ pub struct Runner<'a> {
 impl Runner<'_> {
     /// Moves the table to version `to` (up or down), step by step; the entries written.
     pub async fn migrate(&self, to: u32) -> Result<Vec<HistoryEntry>, MigrationError> {
-        self.run_plan(None, to).await
+        self.run_plan(None, to, std::future::pending()).await
     }
 
-    /// Runs `plan` as shown to the operator: refused if the table's version moved since.
-    pub async fn migrate_planned(&self, plan: &Plan) -> Result<Vec<HistoryEntry>, MigrationError> {
-        self.run_plan(Some(plan.from), plan.to).await
+    /// Runs `plan` as shown to the operator: refused if the table's version moved since. When
+    /// `stop` completes first (Ctrl-C), the work is dropped where it is, the lock released, and
+    /// [`MigrationError::Interrupted`] returned: the next run continues from the checkpoints.
+    pub async fn migrate_planned(
+        &self,
+        plan: &Plan,
+        stop: impl std::future::Future<Output = ()>,
+    ) -> Result<Vec<HistoryEntry>, MigrationError> {
+        self.run_plan(Some(plan.from), plan.to, stop).await
     }
 
     async fn run_plan(
         &self,
         expected_from: Option<u32>,
         to: u32,
+        stop: impl std::future::Future<Output = ()>,
     ) -> Result<Vec<HistoryEntry>, MigrationError> {
         let lease = Lease::acquire(self.store, &self.holder, self.lease).await?;
-        let outcome = self.migrate_holding(&lease, expected_from, to).await;
-        // The lock is freed on failure too: the next run resumes from the checkpoints.
+        let outcome = tokio::select! {
+            outcome = self.migrate_holding(&lease, expected_from, to) => outcome,
+            () = stop => Err(MigrationError::Interrupted),
+        };
+        // The lock is freed on failure too: the next run resumes from the checkpoints. Once
+        // the work is done, failing to free it only delays the next run (its lease ends).
         let released = lease.release().await;
         let entries = outcome?;
-        released?;
+        if let Err(error) = released {
+            self.progress.line(&format!(
+                "the lock could not be released ({error}); it frees itself when its lease ends"
+            ));
+        }
         Ok(entries)
     }
 
