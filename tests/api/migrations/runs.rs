@@ -351,3 +351,49 @@ async fn an_interrupted_run_releases_the_lock_and_the_next_one_continues_at_once
     assert_eq!(entries[0].to_version, 2);
     assert_eq!(marked(&app.store).await.len(), 800);
 }
+
+/// A table the previous build made: version 1 recorded, no history at all. `database init`
+/// leaves it at 1 and says to upgrade; `upgrade` brings it to 2 with a history of one entry.
+#[tokio::test]
+async fn a_table_from_the_previous_build_without_history_is_initialised_and_upgraded() {
+    let (app, _, hidden) = table_at_version_1(0, 1).await;
+    // What the previous build left: the marker alone, no history.
+    let history_keys: Vec<dispatch_store::Key> = app
+        .store
+        .query_prefix(
+            dispatch_store::Source::Table,
+            "META",
+            keys::MIGRATION_HISTORY_PREFIX,
+        )
+        .await
+        .unwrap()
+        .iter()
+        .map(dispatch_store::item::key_of)
+        .collect();
+    app.store.delete_batch(&history_keys).await.unwrap();
+    app.store
+        .put_batch(vec![
+            Item::bare(&keys::schema(), "Schema")
+                .with_number("schema_version", 1)
+                .with_str("applied_at", "2026-11-20T10:00:00.000000Z"),
+        ])
+        .await
+        .unwrap();
+
+    let report = dispatch_cli::database::init(&app.store).await.unwrap();
+    assert_eq!((report.schema_recorded, report.schema_version), (None, 1));
+    assert!(
+        report
+            .lines()
+            .iter()
+            .any(|l| l.contains("run `dispatch database upgrade`"))
+    );
+
+    let all = migrations::all();
+    runner(&app.store, &all, "op").migrate(HEAD).await.unwrap();
+    assert_eq!(history::current(&app.store).await.unwrap(), Some(2));
+    let log = history::entries(&app.store).await.unwrap();
+    assert_eq!(log.len(), 1);
+    assert_eq!((log[0].direction.as_str(), log[0].from_version), ("up", 1));
+    assert_eq!(marked(&app.store).await, hidden);
+}
