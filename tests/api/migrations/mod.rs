@@ -1,8 +1,10 @@
 //! Schema migrations against DynamoDB Local: a table at the previous version upgraded and
-//! checked item by item; a run killed halfway resumed from its checkpoints; concurrent runners;
-//! down and up again; a table-level index step; the versions functions start with.
+//! checked item by item, a run killed halfway resumed from its checkpoints, down and up again
+//! (`runs`); concurrent runners, lost leases, Ctrl-C and the operator's commands (`lock`);
+//! table-level steps and the versions functions start with (`index_step`).
 
 mod index_step;
+mod lock;
 mod runs;
 
 use std::time::Duration;
