@@ -156,7 +156,13 @@ pub async fn check_schema(store: &Store) -> Result<(), StartupError> {
 /// naming the problem and exits, so a misconfigured deployment fails fast and says why.
 pub async fn init() -> AppState {
     dispatch_domain::telemetry::init();
-    match AppState::from_env().await {
+    // `start` bounds the AWS calls; this also bounds loading the SDK configuration (credentials).
+    let started = tokio::time::timeout(
+        STARTUP_BUDGET + std::time::Duration::from_secs(1),
+        AppState::from_env(),
+    )
+    .await;
+    match started.unwrap_or(Err(StartupError::TimedOut)) {
         Ok(state) => state,
         Err(error) => {
             eprintln!("{error}");
