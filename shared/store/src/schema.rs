@@ -85,6 +85,17 @@ pub(crate) fn key_schema(partition: &str, sort: &str) -> Result<Vec<KeySchemaEle
     ])
 }
 
+/// What an index projects: every attribute, or its keys only.
+pub(crate) fn projection(index: IndexSpec) -> Projection {
+    Projection::builder()
+        .projection_type(if index.projects_all {
+            ProjectionType::All
+        } else {
+            ProjectionType::KeysOnly
+        })
+        .build()
+}
+
 /// What [`ensure_table`] did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TableOutcome {
@@ -132,18 +143,11 @@ async fn create_table(client: &Client, table: &str) -> Result<(), StoreError> {
         );
     }
     for index in INDEXES {
-        let projection = Projection::builder()
-            .projection_type(if index.projects_all {
-                ProjectionType::All
-            } else {
-                ProjectionType::KeysOnly
-            })
-            .build();
         request = request.global_secondary_indexes(
             GlobalSecondaryIndex::builder()
                 .index_name(index.name)
                 .set_key_schema(Some(key_schema(index.partition_key, index.sort_key)?))
-                .projection(projection)
+                .projection(projection(index))
                 .build()
                 .map_err(|e| StoreError::Sdk(e.to_string()))?,
         );

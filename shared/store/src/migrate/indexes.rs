@@ -7,12 +7,12 @@ use std::time::Duration;
 
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, CreateGlobalSecondaryIndexAction, DeleteGlobalSecondaryIndexAction,
-    GlobalSecondaryIndexUpdate, IndexStatus, KeyType, Projection, ProjectionType,
-    ScalarAttributeType, TableDescription, TimeToLiveStatus,
+    GlobalSecondaryIndexUpdate, IndexStatus, KeyType, ScalarAttributeType, TableDescription,
+    TimeToLiveStatus,
 };
 
 use super::{MigrationError, Run};
-use crate::schema::{INDEXES, IndexSpec, key_schema};
+use crate::schema::{INDEXES, IndexSpec, key_schema, projection};
 use crate::{StoreError, keys::attr};
 
 /// How often an index being built is looked at.
@@ -39,16 +39,6 @@ fn index_status(table: &TableDescription, name: &str) -> Option<IndexStatus> {
         .iter()
         .find(|i| i.index_name() == Some(name))
         .map(|i| i.index_status().cloned().unwrap_or(IndexStatus::Creating))
-}
-
-fn projection(index: IndexSpec) -> Projection {
-    Projection::builder()
-        .projection_type(if index.projects_all {
-            ProjectionType::All
-        } else {
-            ProjectionType::KeysOnly
-        })
-        .build()
 }
 
 fn string_attribute(name: &str) -> Result<AttributeDefinition, StoreError> {
