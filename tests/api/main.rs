@@ -9,6 +9,7 @@ mod auth_tokens;
 mod cli;
 mod counters;
 mod data_ops;
+mod deletion_races;
 mod docs;
 mod errors;
 mod fault_proxy;
