@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Runs the whole system locally: the local AWS stack (dev profile; DynamoDB data kept in
 # infra/local/.data), the table with its seed data (organization `default`), and the API on
-# http://127.0.0.1:8000/api/v1, serving the same routers the Lambdas run. Ctrl-C stops the
-# server, and the stack too if this script started it.
+# http://127.0.0.1:8000/api/v1, serving the same routers the Lambdas run, and beside it the
+# maintenance jobs on their schedule (`dispatch scheduler start`, the code the maintenance
+# Lambda runs; DISPATCH_SCHEDULER=0 leaves it out). Ctrl-C stops both, and the stack too if
+# this script started it.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$root"
@@ -13,8 +15,10 @@ if ! { [ -f infra/local/.run/dev/dynamodb.pid ] && kill -0 "$(cat infra/local/.r
   started_stack=1
 fi
 server=""
+scheduler=""
 cleanup() {
   trap - INT TERM EXIT
+  if [ -n "$scheduler" ]; then kill "$scheduler" 2>/dev/null || true; wait "$scheduler" 2>/dev/null || true; fi
   if [ -n "$server" ]; then kill "$server" 2>/dev/null || true; wait "$server" 2>/dev/null || true; fi
   if [ "$started_stack" = 1 ]; then "$stack" stop dev; fi
 }
@@ -31,6 +35,10 @@ infra/local/.tools/moto/bin/python infra/local/ensure_secrets.py "$AWS_ENDPOINT_
 
 cargo build --quiet -p dispatch-cli --bin dispatch
 target/debug/dispatch database init --yes
+if [ "${DISPATCH_SCHEDULER:-1}" != 0 ]; then
+  target/debug/dispatch scheduler start &
+  scheduler=$!
+fi
 target/debug/dispatch server develop --host 127.0.0.1 --port "${DISPATCH_PORT:-8000}" &
 server=$!
 wait "$server"

@@ -1,6 +1,8 @@
 //! Each function's router fed real API Gateway HTTP API v2 events (`events/*.json`), exactly as
-//! `lambda_http` hands them over in Lambda.
+//! `lambda_http` hands them over in Lambda; and the EventBridge Scheduler events of the
+//! maintenance function (`events/maintenance-*.json`), which are its schedules' inputs.
 
+use dispatch_domain::maintenance::Job;
 use dispatch_shared::routes::Function;
 use http::StatusCode;
 
@@ -42,7 +44,16 @@ const CASES: &[(&str, Function, u16, u16)] = &[
     ("default-wrong-method", Function::Auth, 405, 405),
 ];
 
-fn fixture(name: &str) -> String {
+/// The EventBridge Scheduler event of `job`: what its schedule in `template.yaml` delivers. The
+/// maintenance handler's tests replay these.
+pub(crate) fn scheduler_fixture_name(job: Job) -> String {
+    format!("maintenance-{}", job.name())
+}
+
+/// A scheduler event naming a job that does not exist.
+pub(crate) const UNKNOWN_JOB_FIXTURE: &str = "maintenance-unknown-job";
+
+pub(crate) fn fixture(name: &str) -> String {
     let path = format!("{}/../events/{name}.json", env!("CARGO_MANIFEST_DIR"));
     std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
 }
@@ -94,8 +105,12 @@ fn every_fixture_in_events_is_exercised() {
     for entry in std::fs::read_dir(dir).unwrap() {
         let name = entry.unwrap().file_name().into_string().unwrap();
         let stem = name.trim_end_matches(".json");
+        let scheduler_event = stem == UNKNOWN_JOB_FIXTURE
+            || Job::ALL
+                .into_iter()
+                .any(|job| scheduler_fixture_name(job) == stem);
         assert!(
-            CASES.iter().any(|(n, ..)| *n == stem),
+            CASES.iter().any(|(n, ..)| *n == stem) || scheduler_event,
             "events/{name} is not replayed by a test"
         );
     }
@@ -140,4 +155,30 @@ async fn an_admin_manages_plugin_instances_through_api_gateway_events() {
         replay("plugins-instance-get").await.status,
         StatusCode::NOT_FOUND
     );
+}
+
+#[test]
+fn every_scheduler_fixture_is_exactly_its_schedule_s_input() {
+    let template = crate::route_table::template();
+    let schedules = template["Resources"]
+        .as_mapping()
+        .unwrap()
+        .values()
+        .filter(|resource| resource["Type"] == "AWS::Scheduler::Schedule");
+    let mut replayed = 0;
+    for schedule in schedules {
+        let input = schedule["Properties"]["Target"]["Input"].as_str().unwrap();
+        let input: serde_json::Value = serde_json::from_str(input).unwrap();
+        let job = Job::from_name(input["job"].as_str().unwrap()).unwrap();
+        let name = scheduler_fixture_name(job);
+        let event: serde_json::Value = serde_json::from_str(&fixture(&name)).unwrap();
+        assert_eq!(event, input, "events/{name}.json");
+        replayed += 1;
+    }
+    assert_eq!(replayed, Job::ALL.len(), "one fixture per job");
+
+    let unknown: serde_json::Value = serde_json::from_str(&fixture(UNKNOWN_JOB_FIXTURE)).unwrap();
+    let fields: Vec<&String> = unknown.as_object().unwrap().keys().collect();
+    assert_eq!(fields, ["job"], "a well-formed run of no job");
+    assert_eq!(Job::from_name(unknown["job"].as_str().unwrap()), None);
 }

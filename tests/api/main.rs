@@ -18,6 +18,7 @@ mod lambda_events;
 mod list;
 mod list_ui_calls;
 mod login_throttle;
+mod maintenance;
 mod migrations;
 mod organization_delete;
 mod organization_invariants;

@@ -1,9 +1,11 @@
 //! `DELETE /organizations/{id}`: only its Owner, never the default organization; the
 //! organization is gone at once for every client, every item of it is removed (memberships in
-//! both directions included), and an interrupted deletion is finished by the next request.
+//! both directions included), and an interrupted deletion stays invisible until the
+//! maintenance job `finish-deletions` finishes it (no other tenant's request does).
 
 use std::collections::BTreeSet;
 
+use dispatch_domain::maintenance::Job;
 use dispatch_domain::model::{Project, Role};
 use dispatch_domain::{organization_delete, projects};
 use dispatch_store::keys;
@@ -15,7 +17,7 @@ use crate::helpers::{TestApp, authed, json_request, spawn_app};
 const PASSWORD: &str = "correct horse battery";
 
 /// The keys of every item, but those of users and login throttling (which an organization's
-/// deletion leaves alone) and the counters whose values change.
+/// deletion leaves alone), the counters whose values change and the maintenance jobs' state.
 async fn organization_keys(app: &TestApp) -> BTreeSet<(String, String)> {
     app.scan_all()
         .await
@@ -25,7 +27,7 @@ async fn organization_keys(app: &TestApp) -> BTreeSet<(String, String)> {
             (s("pk"), s("sk"))
         })
         .filter(|(pk, _)| {
-            !["USER#", "EMAIL#", "THROTTLE#", "COUNTER#", "COUNT#"]
+            !["USER#", "EMAIL#", "THROTTLE#", "COUNTER#", "COUNT#", "JOB#"]
                 .iter()
                 .any(|prefix| pk.starts_with(prefix))
         })
@@ -168,7 +170,7 @@ async fn the_default_organization_is_never_deleted() {
 }
 
 #[tokio::test]
-async fn an_interrupted_deletion_is_invisible_and_the_next_request_finishes_it() {
+async fn an_interrupted_deletion_is_invisible_and_only_the_maintenance_job_finishes_it() {
     let app = spawn_app().await;
     let owner = app.register("owner@example.com", PASSWORD).await;
     let before = organization_keys(&app).await;
@@ -242,7 +244,44 @@ async fn an_interrupted_deletion_is_invisible_and_the_next_request_finishes_it()
         "{late:?}"
     );
 
-    // The next creation finishes the removal first, so the name is free.
+    // No request finishes it: not another tenant's creation (the name stays taken), not a
+    // deletion of another organization.
+    let traces = traces_of(&app, "acme_corp", "Acme Corp").await.len();
+    let taken = app
+        .send(json_request(
+            "POST",
+            "/api/v1/organizations",
+            &json!({"name": "Acme Corp"}),
+            Some(&owner),
+        ))
+        .await;
+    assert!(taken.status.is_client_error(), "{}", taken.body);
+    let other = app.post_organization(&owner, "Other Corp").await;
+    let deleted = app
+        .send(authed(
+            "DELETE",
+            &format!("/api/v1/organizations/{}", other["id"]),
+            &owner,
+        ))
+        .await;
+    assert_eq!(deleted.status, StatusCode::OK, "{}", deleted.body);
+    assert_eq!(
+        traces_of(&app, "acme_corp", "Acme Corp").await.len(),
+        traces
+    );
+
+    // The maintenance job does, and reports it.
+    let summary = crate::maintenance::run_job(&app.store, Job::FinishDeletions).await;
+    assert_eq!((summary.found, summary.repaired), (1, 1), "{summary:?}");
+    assert_eq!(organization_keys(&app).await, before, "every item removed");
+    assert!(
+        app.store
+            .get_attributes(&keys::pending_organization_deletion("acme_corp"))
+            .await
+            .unwrap()
+            .is_none()
+    );
+    // The name is free again, and a second run has nothing to do.
     let again = app
         .send(json_request(
             "POST",
@@ -253,21 +292,6 @@ async fn an_interrupted_deletion_is_invisible_and_the_next_request_finishes_it()
         .await;
     assert_eq!(again.status, StatusCode::OK, "{}", again.body);
     assert_ne!(again.body["id"].as_i64(), Some(id));
-    let new_id = again.body["id"].as_i64().unwrap();
-    let deleted = app
-        .send(authed(
-            "DELETE",
-            &format!("/api/v1/organizations/{new_id}"),
-            &owner,
-        ))
-        .await;
-    assert_eq!(deleted.status, StatusCode::OK, "{}", deleted.body);
-    assert_eq!(organization_keys(&app).await, before, "every item removed");
-    assert!(
-        app.store
-            .get_attributes(&keys::pending_organization_deletion("acme_corp"))
-            .await
-            .unwrap()
-            .is_none()
-    );
+    let second = crate::maintenance::run_job(&app.store, Job::FinishDeletions).await;
+    assert_eq!((second.examined, second.found), (0, 0), "{second:?}");
 }

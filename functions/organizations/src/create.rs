@@ -5,7 +5,6 @@
 
 use axum::extract::State;
 use dispatch_domain::model::{BannerText, Description, NameStr, PrimaryKey, ShortText};
-use dispatch_domain::organization_delete;
 use dispatch_domain::organization_update::refuse_default_change;
 use dispatch_domain::organizations::{self, NewOrganization};
 use dispatch_shared::error::ApiError;
@@ -48,8 +47,6 @@ pub async fn create_organization(
         banner_color: body.banner_color.map(ShortText::into_string),
         banner_text: body.banner_text.map(BannerText::into_string),
     };
-    // A deletion an earlier request left half done still holds its organization's name.
-    organization_delete::finish_pending_organizations(state.store()).await?;
     let org = organizations::create(state.store(), new, Some(&caller.user)).await?;
     Ok(Json(OrganizationRead::from(&org)))
 }

@@ -7,6 +7,7 @@ pub mod database;
 pub mod migrate;
 pub mod organization;
 pub mod plugins;
+pub mod scheduler;
 pub mod server;
 pub mod target;
 pub mod user;
@@ -35,6 +36,9 @@ pub enum Command {
     /// Manage the plugin catalogue.
     #[command(subcommand)]
     Plugins(plugins::PluginsCommand),
+    /// Run the maintenance jobs (the deployment runs them on EventBridge Scheduler).
+    #[command(subcommand)]
+    Scheduler(scheduler::SchedulerCommand),
     /// Run and inspect the API.
     #[command(subcommand)]
     Server(server::ServerCommand),
@@ -53,6 +57,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Database(command) => database::run(command, &target().await?).await,
         Command::Organization(command) => organization::run(command, &target().await?).await,
         Command::Plugins(command) => plugins::run(command, &target().await?).await,
+        Command::Scheduler(command) => scheduler::run(command, &target().await?).await,
         Command::Server(command) => server::run(command).await,
         Command::User(command) => user::run(command, &target().await?).await,
     }

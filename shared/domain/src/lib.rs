@@ -24,6 +24,7 @@ pub mod aws_sdk;
 pub mod catalogue;
 pub mod config;
 pub mod list;
+pub mod maintenance;
 pub mod member_update;
 pub mod memberships;
 pub mod messages;

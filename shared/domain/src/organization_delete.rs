@@ -13,12 +13,14 @@
 //! 3. one transaction removes the organization item, its name and id guards and the marker, so
 //!    the name is free again only when nothing of the old organization is left.
 //!
-//! If a removal is interrupted, the marker stays: the next `DELETE` or `POST /organizations`
-//! (or `dispatch database init`) finishes it first ([`finish_pending`]).
+//! If a removal is interrupted, the marker stays and the organization stays invisible: the
+//! maintenance job `finish-deletions` finishes it ([`crate::maintenance::deletions`]), as does
+//! `dispatch database init` ([`finish_pending`]). No request pays for another's deletion.
 
 use aws_sdk_dynamodb::types::AttributeValue;
 
 use crate::error::DomainError;
+use crate::maintenance::Budget;
 use crate::model::Organization;
 use dispatch_store::keys::{self, Key, collection};
 use dispatch_store::{
@@ -33,12 +35,20 @@ const CLEANUP_BATCH: usize = 100;
 pub const DEFAULT_ORGANIZATION_KEPT: &str =
     "The default organization cannot be deleted: make another organization the default first.";
 
-/// Deletes the organization `slug` and everything in it, after finishing any deletion an
-/// earlier request left half done.
+/// Deletes the organization `slug` and everything in it.
 pub async fn delete(store: &Store, slug: &str) -> Result<(), DomainError> {
-    finish_pending_organizations(store).await?;
     hide(store, slug).await?;
-    Ok(remove(store, slug).await?)
+    remove(store, slug, &Budget::unbounded()).await?;
+    Ok(())
+}
+
+/// How far a removal got.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Removal {
+    /// Nothing of it is left.
+    Done,
+    /// The budget ran out first; running it again continues.
+    CutShort,
 }
 
 /// Hides the organization in one transaction (404 if it is already gone, 409 for the default
@@ -88,10 +98,11 @@ pub async fn hide(store: &Store, slug: &str) -> Result<(), DomainError> {
     .await
 }
 
-/// Removes every item of the hidden organization `slug`, then the organization itself.
-/// Idempotent, and safe to run twice at once: batch deletes of gone items are no-ops, and only
-/// one final transaction can find the organization still there.
-pub async fn remove(store: &Store, slug: &str) -> Result<(), StoreError> {
+/// Removes every item of the hidden organization `slug`, then the organization itself, batch
+/// by batch until `budget` runs out. Idempotent, and safe to run twice at once: batch deletes
+/// of gone items are no-ops, and only one final transaction can find the organization still
+/// there.
+pub async fn remove(store: &Store, slug: &str, budget: &Budget) -> Result<Removal, StoreError> {
     let partition = store.partition_keys(&keys::org_partition(slug)).await?;
     for project_key in partition.iter().filter(|k| k.sk.starts_with("PROJECT#")) {
         let Some(project_id) = project_key
@@ -106,6 +117,9 @@ pub async fn remove(store: &Store, slug: &str) -> Result<(), StoreError> {
             .await?;
         project_keys.push(keys::project_id_guard(project_id));
         for batch in project_keys.chunks(CLEANUP_BATCH) {
+            if budget.exhausted() {
+                return Ok(Removal::CutShort);
+            }
             store.delete_batch(batch).await?;
         }
     }
@@ -115,14 +129,18 @@ pub async fn remove(store: &Store, slug: &str) -> Result<(), StoreError> {
         .filter(|k| *k != organization_key)
         .collect();
     for batch in rest.chunks(CLEANUP_BATCH) {
+        if budget.exhausted() {
+            return Ok(Removal::CutShort);
+        }
         store.delete_batch(batch).await?;
     }
 
     let Some(item) = store.get_attributes(&organization_key).await? else {
         // A concurrent cleanup finished first; only its marker may be left.
-        return store
+        store
             .delete_batch(&[keys::pending_organization_deletion(slug)])
-            .await;
+            .await?;
+        return Ok(Removal::Done);
     };
     let org: Organization = dispatch_store::from_attributes(item)?;
     let mut tx = Transaction::new();
@@ -139,49 +157,50 @@ pub async fn remove(store: &Store, slug: &str) -> Result<(), StoreError> {
     tx.delete(keys::organization_id_guard(org.id), None, None)?;
     tx.delete(keys::pending_organization_deletion(slug), None, None)?;
     match store.transact(tx).await {
-        Err(StoreError::ConditionFailed { label }) if label == "organization" => Ok(()),
-        other => other,
+        Err(StoreError::ConditionFailed { label }) if label == "organization" => Ok(Removal::Done),
+        other => other.map(|()| Removal::Done),
     }
 }
 
 /// Finishes every deletion (of an organization or of a project) an interrupted request left
-/// pending (`dispatch database init`). Organizations first: removing one removes its projects.
+/// pending, without a time limit (`dispatch database init`; the scheduled job is
+/// [`crate::maintenance::deletions`]).
 pub async fn finish_pending(store: &Store) -> Result<(), DomainError> {
-    finish_pending_organizations(store).await?;
-    let pending = store
-        .partition_keys(keys::PENDING_PROJECT_DELETIONS)
-        .await?;
-    for marker in pending {
-        let parsed = marker
-            .sk
-            .strip_prefix("ORG#")
-            .and_then(|rest| rest.split_once("#PROJECT#"))
-            .and_then(|(slug, id)| Some((slug, id.parse::<i32>().ok()?)));
-        if let Some((slug, project_id)) = parsed {
-            tracing::info!(
-                slug,
-                project_id,
-                "finishing an interrupted project deletion"
-            );
-            crate::project_delete::remove_contents(store, slug, project_id).await?;
-        }
+    for slug in pending_organizations(store).await? {
+        tracing::info!(slug, "finishing an interrupted organization deletion");
+        remove(store, &slug, &Budget::unbounded()).await?;
+    }
+    for (slug, project_id) in pending_projects(store).await? {
+        tracing::info!(
+            slug,
+            project_id,
+            "finishing an interrupted project deletion"
+        );
+        crate::project_delete::remove_contents(store, &slug, project_id, &Budget::unbounded())
+            .await?;
     }
     Ok(())
 }
 
-/// Finishes interrupted organization deletions only: what `POST /organizations` and
-/// `DELETE /organizations/{id}` must do first (a name is free only once its old organization
-/// is gone). Project deletions are left to a retried `DELETE` and to `database init`, so an
-/// organization request does not pay for every tenant's projects.
-pub async fn finish_pending_organizations(store: &Store) -> Result<(), DomainError> {
-    let pending = store
+/// The organizations whose deletion is pending (their slugs).
+pub async fn pending_organizations(store: &Store) -> Result<Vec<String>, StoreError> {
+    Ok(store
         .partition_keys(keys::PENDING_ORGANIZATION_DELETIONS)
-        .await?;
-    for marker in pending {
-        if let Some(slug) = marker.sk.strip_prefix("ORG#") {
-            tracing::info!(slug, "finishing an interrupted organization deletion");
-            remove(store, slug).await?;
-        }
-    }
-    Ok(())
+        .await?
+        .into_iter()
+        .filter_map(|marker| marker.sk.strip_prefix("ORG#").map(str::to_owned))
+        .collect())
+}
+
+/// The projects whose deletion is pending (organization slug, project id).
+pub async fn pending_projects(store: &Store) -> Result<Vec<(String, i32)>, StoreError> {
+    Ok(store
+        .partition_keys(keys::PENDING_PROJECT_DELETIONS)
+        .await?
+        .into_iter()
+        .filter_map(|marker| {
+            let (slug, id) = marker.sk.strip_prefix("ORG#")?.split_once("#PROJECT#")?;
+            Some((slug.to_owned(), id.parse().ok()?))
+        })
+        .collect())
 }

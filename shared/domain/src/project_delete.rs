@@ -3,13 +3,15 @@
 //! its partition (user links, init data) is removed in bounded batches, then its plugin
 //! instances, and the project item with the marker last. If that is interrupted (a request cut
 //! off by its time budget, a lost connection), the marker stays: the next `DELETE` of the same
-//! project, or [`crate::organization_delete::finish_pending`] (run by the next organization
-//! create or delete and by `dispatch database init`), finishes the removal.
+//! project, the maintenance job `finish-deletions` or `dispatch database init` finishes the
+//! removal.
 
 use aws_sdk_dynamodb::types::AttributeValue;
 
 use crate::error::{DomainError, OnCondition};
+use crate::maintenance::Budget;
 use crate::model::Project;
+use crate::organization_delete::Removal;
 use dispatch_store::keys::{self, attr};
 use dispatch_store::{Expression, Store, StoreError, Transaction, retry_on_version_conflict};
 
@@ -25,7 +27,8 @@ const CLEANUP_BATCH: usize = 100;
 /// Deletes project `project_id` of organization `slug` (404 if there is none).
 pub async fn delete(store: &Store, slug: &str, project_id: i32) -> Result<(), DomainError> {
     hide(store, slug, project_id).await?;
-    remove_contents(store, slug, project_id).await
+    remove_contents(store, slug, project_id, &Budget::unbounded()).await?;
+    Ok(())
 }
 
 /// Hides the project in one transaction; a project already hidden stays as it is.
@@ -59,9 +62,7 @@ pub async fn hide(store: &Store, slug: &str, project_id: i32) -> Result<(), Doma
         tx.put_when(pending_marker(slug, project_id), None, None)?;
         tx.update(
             keys::organization(slug),
-            Expression::new("ADD #projects :minus_one")
-                .name("#projects", "project_count")
-                .value(":minus_one", AttributeValue::N("-1".into())),
+            Expression::change_counters(&[("project_count", -1)]),
             // New members are linked to the default project: it must outlive every other.
             Some(
                 Expression::item_present().and(
@@ -86,7 +87,7 @@ pub async fn hide(store: &Store, slug: &str, project_id: i32) -> Result<(), Doma
 }
 
 /// The marker saying project `project_id` of `slug` is being removed (found by
-/// [`crate::organization_delete::finish_pending`]).
+/// [`crate::maintenance::deletions`]).
 pub fn pending_marker(slug: &str, project_id: i32) -> dispatch_store::Item {
     dispatch_store::Item::bare(
         &keys::pending_project_deletion(slug, project_id),
@@ -95,18 +96,22 @@ pub fn pending_marker(slug: &str, project_id: i32) -> dispatch_store::Item {
     .with_str("slug", slug)
 }
 
-/// Removes everything in the hidden project's partition, batch by batch, then the project item
-/// and its pending-deletion marker. Finding the project already removed (an organization
-/// deletion took it) is success: only the marker is left to remove.
+/// Removes everything in the hidden project's partition, batch by batch until `budget` runs
+/// out, then the project item and its pending-deletion marker. Finding the project already
+/// removed (an organization deletion took it) is success: only the marker is left to remove.
 pub async fn remove_contents(
     store: &Store,
     slug: &str,
     project_id: i32,
-) -> Result<(), DomainError> {
+    budget: &Budget,
+) -> Result<Removal, DomainError> {
     let keys = store
         .partition_keys(&keys::project_partition(slug, project_id))
         .await?;
     for batch in keys.chunks(CLEANUP_BATCH) {
+        if budget.exhausted() {
+            return Ok(Removal::CutShort);
+        }
         store.delete_batch(batch).await?;
     }
     crate::plugins::instances::remove_project_instances(store, slug, project_id).await?;
@@ -124,10 +129,11 @@ pub async fn remove_contents(
     tx.delete(marker.clone(), None, None)?;
     match store.transact(tx).await {
         Err(StoreError::ConditionFailed { label }) if label == PROJECT_LABEL => {
-            Ok(store.delete_batch(&[marker]).await?)
+            store.delete_batch(&[marker]).await?;
         }
-        other => Ok(other?),
+        other => other?,
     }
+    Ok(Removal::Done)
 }
 
 /// The label of the still-hidden condition on the project item when it is finally removed.

@@ -94,17 +94,10 @@ pub async fn create(
     add_new(store, &mut tx, &project, &plugins, now).await?;
     tx.update(
         keys::organization(&org.slug),
-        Expression::new("ADD #projects :one, #instances :instances")
-            .name("#projects", "project_count")
-            .name("#instances", "instance_count")
-            .value(
-                ":one",
-                aws_sdk_dynamodb::types::AttributeValue::N("1".into()),
-            )
-            .value(
-                ":instances",
-                aws_sdk_dynamodb::types::AttributeValue::N(plugins.len().to_string()),
-            ),
+        Expression::change_counters(&[
+            ("project_count", 1),
+            ("instance_count", plugins.len() as i64),
+        ]),
         Some(super::organizations::accepts_additions()),
         Some(super::organizations::ORGANIZATION_LABEL),
     )?;

@@ -1,8 +1,6 @@
 //! Creating users and adding them to organizations: registration, auto-provisioning, the admin
 //! CLI and (later) `POST /users` all come through here, so every user gets the same items.
 
-use aws_sdk_dynamodb::types::AttributeValue;
-
 use super::account_authority::{AUTHORITY_LABEL, Authority, forbidden};
 use crate::error::{DomainError, OnCondition};
 use crate::model::{
@@ -85,9 +83,7 @@ pub fn add_membership_with_projects(
     membership_items(tx, org, user, role, project_ids, now)?;
     tx.update(
         keys::organization(&org.slug),
-        Expression::new("ADD #members :one")
-            .name("#members", "member_count")
-            .value(":one", AttributeValue::N("1".into())),
+        Expression::change_counters(&[("member_count", 1)]),
         Some(super::organizations::accepts_additions()),
         Some(super::organizations::ORGANIZATION_LABEL),
     )?;

@@ -5,6 +5,12 @@ use std::collections::HashMap;
 
 use aws_sdk_dynamodb::types::AttributeValue;
 
+/// How many times an item's counters changed (see [`Expression::change_counters`]).
+pub const COUNTER_CHANGES: &str = "counter_changes";
+
+/// When an item's counters last changed, in epoch seconds.
+pub const COUNTERS_CHANGED_AT: &str = "counters_changed_at";
+
 /// An expression (`ConditionExpression` or `UpdateExpression`) and its placeholders.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Expression {
@@ -56,12 +62,41 @@ impl Expression {
     }
 
     /// `ADD count :by`, tagging the item as a collection count: keeps a list's `total` exact.
+    /// Like every counter change, it also records the change ([`Expression::change_counters`]).
     pub fn count_by(by: i64) -> Self {
-        Self::new("ADD #count :by SET #entity = :count_entity")
-            .name("#count", "count")
+        let mut expression = Self::change_counters(&[("count", by)]);
+        expression.text.push_str(", #entity = :count_entity");
+        expression
             .name("#entity", super::keys::attr::ENTITY)
-            .value(":by", AttributeValue::N(by.to_string()))
             .value(":count_entity", AttributeValue::S("CollectionCount".into()))
+    }
+
+    /// `ADD` each `(counter, by)`, and record that the item's counters changed: one more
+    /// [`COUNTER_CHANGES`] and [`COUNTERS_CHANGED_AT`] = now (epoch seconds). The maintenance
+    /// job that recounts repairs a counter only if no change happened while it counted, which
+    /// the change number tells it even when changes cancel out (one join, one leave).
+    pub fn change_counters(changes: &[(&str, i64)]) -> Self {
+        let mut expression = Self::new("");
+        let mut additions = Vec::with_capacity(changes.len() + 1);
+        for (i, (attribute, by)) in changes.iter().enumerate() {
+            additions.push(format!("#counter{i} :counter{i}"));
+            expression = expression
+                .name(&format!("#counter{i}"), attribute)
+                .value(&format!(":counter{i}"), AttributeValue::N(by.to_string()));
+        }
+        additions.push("#counter_changes :counter_change".into());
+        expression.text = format!(
+            "ADD {} SET #counters_changed_at = :counters_changed_at",
+            additions.join(", ")
+        );
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |elapsed| elapsed.as_secs());
+        expression
+            .name("#counter_changes", COUNTER_CHANGES)
+            .name("#counters_changed_at", COUNTERS_CHANGED_AT)
+            .value(":counter_change", AttributeValue::N("1".into()))
+            .value(":counters_changed_at", AttributeValue::N(now.to_string()))
     }
 
     /// `SET` of each `(attribute, value)` and `ADD version 1`: a change of some attributes that

@@ -66,6 +66,11 @@ pub fn migration_checkpoint(migration: u32, direction: &str, pass: &str, segment
     )
 }
 
+/// The state of one scheduled maintenance job: its lease, its checkpoint and its last run.
+pub fn job_state(job: &str) -> Key {
+    Key::new(format!("JOB#{job}"), "STATE")
+}
+
 /// The id counter of one entity kind.
 pub fn id_counter(kind: &str) -> Key {
     Key::new(format!("COUNTER#{kind}"), "COUNTER")
@@ -167,6 +172,22 @@ pub fn user_project_link(slug: &str, project_id: i32, user_id: i32) -> Key {
 /// One item of a project's init data (incident types, priorities, …), in the project's partition.
 pub fn project_data(slug: &str, project_id: i32, kind: &str, id: i32) -> Key {
     Key::new(project_partition(slug, project_id), format!("{kind}#{id}"))
+}
+
+/// The record that project `project_id` has been given an instance of `plugin_id` by the
+/// plugin backfill (or had one already): the backfill never gives it again, so an instance a
+/// user deleted stays deleted. In the organization's partition, so that one query reads an
+/// organization's records; a project's leave with its instances.
+pub fn plugin_given(slug: &str, project_id: i32, plugin_id: i32) -> Key {
+    Key::new(
+        org_partition(slug),
+        format!("{}{plugin_id}", plugin_given_prefix(project_id)),
+    )
+}
+
+/// The sort-key prefix of project `project_id`'s [`plugin_given`] records.
+pub fn plugin_given_prefix(project_id: i32) -> String {
+    format!("PLUGINGIVEN#{project_id}#")
 }
 
 /// A plugin of the catalogue, by id.

@@ -66,6 +66,7 @@ pub mod item;
 pub mod keys;
 pub mod migrate;
 pub mod query;
+pub mod scan;
 pub mod schema;
 pub mod transaction;
 

@@ -33,35 +33,47 @@ impl Store {
         pk: &str,
         prefix: &str,
     ) -> Result<Vec<Attributes>, StoreError> {
-        let (pk_name, sk_name, index) = source.keys();
         let mut items = Vec::new();
         let mut start = None;
         loop {
-            let mut request = self
-                .client()
-                .query()
-                .table_name(self.table())
-                .set_index_name(index.map(str::to_owned))
-                .expression_attribute_names("#pk", pk_name)
-                .expression_attribute_values(":pk", AttributeValue::S(pk.to_owned()))
-                .set_exclusive_start_key(start);
-            request = if prefix.is_empty() {
-                request.key_condition_expression("#pk = :pk")
-            } else {
-                request
-                    .key_condition_expression("#pk = :pk AND begins_with(#sk, :prefix)")
-                    .expression_attribute_names("#sk", sk_name)
-                    .expression_attribute_values(":prefix", AttributeValue::S(prefix.to_owned()))
-            };
-            if index.is_none() {
-                request = request.consistent_read(true);
-            }
-            let page = request.send().await.map_err(StoreError::from_sdk)?;
+            let page = self
+                .prefix_query(source, pk, prefix)
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .map_err(StoreError::from_sdk)?;
             items.extend(page.items.unwrap_or_default());
             start = page.last_evaluated_key;
             if start.is_none() {
                 return Ok(items);
             }
+        }
+    }
+
+    /// A query of partition `pk` of `source` for sort keys starting with `prefix` (all of the
+    /// partition when empty); consistent when it reads the table.
+    fn prefix_query(
+        &self,
+        source: Source,
+        pk: &str,
+        prefix: &str,
+    ) -> aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder {
+        let (pk_name, sk_name, index) = source.keys();
+        let request = self
+            .client()
+            .query()
+            .table_name(self.table())
+            .set_index_name(index.map(str::to_owned))
+            .consistent_read(index.is_none())
+            .expression_attribute_names("#pk", pk_name)
+            .expression_attribute_values(":pk", AttributeValue::S(pk.to_owned()));
+        if prefix.is_empty() {
+            request.key_condition_expression("#pk = :pk")
+        } else {
+            request
+                .key_condition_expression("#pk = :pk AND begins_with(#sk, :prefix)")
+                .expression_attribute_names("#sk", sk_name)
+                .expression_attribute_values(":prefix", AttributeValue::S(prefix.to_owned()))
         }
     }
 
@@ -202,6 +214,43 @@ impl Store {
                 })
             }
             Err(error) => Err(StoreError::from_sdk(error)),
+        }
+    }
+}
+
+impl Store {
+    /// How many items of partition `pk` (table, consistent read; or an index) have a sort key
+    /// starting with `prefix` and pass `filter`. Only the count crosses the network, one
+    /// 1 MB page of items read at a time.
+    pub async fn count_prefix(
+        &self,
+        source: Source,
+        pk: &str,
+        prefix: &str,
+        filter: Option<&super::Expression>,
+    ) -> Result<u64, StoreError> {
+        let mut count = 0_u64;
+        let mut start = None;
+        loop {
+            let mut request = self
+                .prefix_query(source, pk, prefix)
+                .select(aws_sdk_dynamodb::types::Select::Count)
+                .set_exclusive_start_key(start);
+            if let Some(filter) = filter {
+                request = request.filter_expression(&filter.text);
+                for (placeholder, name) in &filter.names {
+                    request = request.expression_attribute_names(placeholder, name);
+                }
+                for (placeholder, value) in &filter.values {
+                    request = request.expression_attribute_values(placeholder, value.clone());
+                }
+            }
+            let page = request.send().await.map_err(StoreError::from_sdk)?;
+            count += u64::try_from(page.count).unwrap_or(0);
+            start = page.last_evaluated_key;
+            if start.is_none() {
+                return Ok(count);
+            }
         }
     }
 }

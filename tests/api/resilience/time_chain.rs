@@ -1,15 +1,27 @@
 //! The deployment's time limits agree (docs/resilience.md): API Gateway's 30 s > the function
-//! timeout > the request budget plus the margin kept to answer > one DynamoDB call.
+//! timeout > the request budget plus the margin kept to answer > one DynamoDB call; and for the
+//! maintenance function, its timeout > a run's budget (the timeout less its reserve) > one
+//! DynamoDB call, with a run's lease lapsing before the next scheduled run.
 
 use std::time::Duration;
 
 use dispatch_domain::aws_sdk::CallBounds;
 use dispatch_domain::config::{DEFAULT_REQUEST_BUDGET, REQUEST_BUDGET_RANGE_MS};
+use dispatch_domain::maintenance::Job;
+use dispatch_maintenance::DEADLINE_RESERVE;
 use dispatch_shared::http::DEADLINE_MARGIN;
 use serde_yaml::Value;
 
 /// API Gateway HTTP API's longest integration timeout.
 const API_GATEWAY_LIMIT: Duration = Duration::from_secs(30);
+/// Lambda's longest function timeout.
+const LAMBDA_LIMIT: Duration = Duration::from_secs(15 * 60);
+/// The maintenance function's resource, which no request reaches.
+const MAINTENANCE: &str = "MaintenanceFunction";
+/// What a run's lease adds to its budget (`LEASE_MARGIN` in
+/// `shared/domain/src/maintenance/state.rs`, docs/maintenance.md "Budgets, checkpoints and
+/// leases").
+const LEASE_MARGIN: Duration = Duration::from_secs(30);
 
 fn template() -> Value {
     let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../template.yaml"))
@@ -57,12 +69,16 @@ fn the_template_s_timeouts_the_request_budget_and_api_gateway_agree() {
         "the functions are given the budget"
     );
 
-    // No function is given a timeout of its own beyond API Gateway's (nor below the budget).
+    // No function behind the API is given a timeout of its own beyond API Gateway's (nor below
+    // the budget).
     for (name, resource) in template["Resources"].as_mapping().unwrap() {
-        if let Some(timeout) = resource["Properties"]
-            .get("Timeout")
-            .and_then(Value::as_u64)
-        {
+        if resource["Type"] != "AWS::Serverless::Function" || name == MAINTENANCE {
+            continue;
+        }
+        if let Some(timeout) = resource["Properties"].get("Timeout") {
+            let timeout = timeout
+                .as_u64()
+                .unwrap_or_else(|| panic!("{name:?}: a timeout in seconds"));
             let timeout = Duration::from_secs(timeout);
             assert!(
                 timeout < API_GATEWAY_LIMIT && timeout >= max + DEADLINE_MARGIN,
@@ -70,4 +86,34 @@ fn the_template_s_timeouts_the_request_budget_and_api_gateway_agree() {
             );
         }
     }
+}
+
+#[test]
+fn the_maintenance_timeout_leaves_a_run_its_budget_and_lapses_before_the_next_run() {
+    let template = template();
+    let timeout = &template["Resources"][MAINTENANCE]["Properties"]["Timeout"];
+    let Value::Tagged(reference) = timeout else {
+        panic!("{MAINTENANCE}'s Timeout is not a parameter: {timeout:?}")
+    };
+    assert_eq!(reference.tag, "!Ref");
+    assert_eq!(reference.value, "MaintenanceTimeoutSeconds");
+    let parameter = &template["Parameters"]["MaintenanceTimeoutSeconds"];
+    let seconds = |key: &str| Duration::from_secs(parameter[key].as_u64().expect("seconds"));
+    let (default, min, max) = (seconds("Default"), seconds("MinValue"), seconds("MaxValue"));
+
+    assert!(max <= LAMBDA_LIMIT, "Lambda allows 15 minutes");
+    assert!(min <= default && default <= max);
+    // The shortest run still has time, after its reserve, for a stalled call to end and for
+    // work after it.
+    assert!(
+        min > DEADLINE_RESERVE + 2 * CallBounds::API.operation,
+        "a run of the shortest timeout has no budget"
+    );
+    // A run holds its job's lease for its budget plus a margin: with the defaults, the lease of
+    // a run that died lapses before the most frequent job's next run, which is not skipped.
+    let most_frequent = Job::ALL.map(Job::default_period).into_iter().min().unwrap();
+    assert!(
+        default - DEADLINE_RESERVE + LEASE_MARGIN < most_frequent,
+        "the default lease outlives the period of the most frequent job"
+    );
 }

@@ -208,9 +208,7 @@ pub(crate) fn count_instances(tx: &mut Transaction, slug: &str, by: i64) -> Resu
     let condition = (by > 0).then(crate::organizations::accepts_additions);
     tx.update(
         keys::organization(slug),
-        Expression::new("ADD #instances :by")
-            .name("#instances", "instance_count")
-            .value(":by", AttributeValue::N(by.to_string())),
+        Expression::change_counters(&[("instance_count", by)]),
         condition,
         Some(crate::organizations::ORGANIZATION_LABEL),
     )?;
@@ -263,6 +261,20 @@ pub async fn remove_project_instances(
         .iter()
         .map(dispatch_store::item::key_of)
         .collect::<Vec<_>>();
+    // The plugin backfill's records of what it gave the project go with it.
+    let given = store
+        .query_prefix(
+            Source::Table,
+            &keys::org_partition(slug),
+            &keys::plugin_given_prefix(project_id),
+        )
+        .await?
+        .iter()
+        .map(dispatch_store::item::key_of)
+        .collect::<Vec<_>>();
+    for batch in given.chunks(25) {
+        store.delete_batch(batch).await?;
+    }
     let mut tx = Transaction::new();
     for guard in guards {
         tx.delete(guard, None, None)?;

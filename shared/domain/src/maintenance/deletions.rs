@@ -1,0 +1,52 @@
+//! `finish-deletions`: completes the organization and project deletions a request left half
+//! done (cut off by its time budget, a lost connection). The pending-deletion markers are the
+//! job's checkpoint: a deletion is finished when its marker is gone, and removing what is
+//! already gone is a no-op, so a run cut short by its budget just continues next time.
+
+use super::JobContext;
+use super::context::finding;
+use crate::error::DomainError;
+use crate::organization_delete::{self, Removal};
+use crate::project_delete;
+
+/// Runs the job: organizations first (removing one removes its projects), then projects.
+pub async fn run(ctx: &mut JobContext<'_>) -> Result<(), DomainError> {
+    for slug in organization_delete::pending_organizations(ctx.store).await? {
+        ctx.examined(1);
+        let subject = format!("organization {slug}");
+        if ctx.dry_run {
+            ctx.found(finding("pending_deletion", subject, "deletion pending"));
+            continue;
+        }
+        match organization_delete::remove(ctx.store, &slug, &ctx.budget).await? {
+            Removal::Done => ctx.found(repaired(subject, "interrupted deletion finished")),
+            Removal::CutShort => {
+                ctx.continue_later();
+                return Ok(());
+            }
+        }
+    }
+    for (slug, project_id) in organization_delete::pending_projects(ctx.store).await? {
+        ctx.examined(1);
+        let subject = format!("project {project_id} of organization {slug}");
+        if ctx.dry_run {
+            ctx.found(finding("pending_deletion", subject, "deletion pending"));
+            continue;
+        }
+        match project_delete::remove_contents(ctx.store, &slug, project_id, &ctx.budget).await? {
+            Removal::Done => ctx.found(repaired(subject, "interrupted deletion finished")),
+            Removal::CutShort => {
+                ctx.continue_later();
+                return Ok(());
+            }
+        }
+    }
+    Ok(())
+}
+
+fn repaired(subject: String, detail: &str) -> super::Finding {
+    super::Finding {
+        repaired: true,
+        ..finding("pending_deletion", subject, detail)
+    }
+}
