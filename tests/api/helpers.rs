@@ -413,3 +413,7 @@ impl TestApp {
         login.body["token"].as_str().expect("token").to_owned()
     }
 }
+
+/// The claim of a `DELETE` whose request stopped right after hiding the organization, once
+/// that claim has lapsed: what the maintenance job finds after a crash.
+pub const LAPSED_CLAIM: Duration = Duration::ZERO;

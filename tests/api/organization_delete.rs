@@ -181,7 +181,7 @@ async fn an_interrupted_deletion_is_invisible_and_only_the_maintenance_job_finis
         .unwrap();
 
     // Hidden, and then the Lambda stopped: every item is still in the table.
-    organization_delete::hide(&app.store, "acme_corp")
+    organization_delete::hide(&app.store, "acme_corp", crate::helpers::LAPSED_CLAIM)
         .await
         .unwrap();
     assert!(!traces_of(&app, "acme_corp", "Acme Corp").await.is_empty());

@@ -23,6 +23,7 @@ pub mod auto_join;
 pub mod aws_sdk;
 pub mod catalogue;
 pub mod config;
+pub mod deletion_claim;
 pub mod list;
 pub mod maintenance;
 pub mod member_update;

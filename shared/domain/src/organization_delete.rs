@@ -19,6 +19,9 @@
 
 use aws_sdk_dynamodb::types::AttributeValue;
 
+use std::time::Duration;
+
+use crate::deletion_claim::{Claim, REQUEST_CLAIM};
 use crate::error::DomainError;
 use crate::maintenance::Budget;
 use crate::model::Organization;
@@ -37,8 +40,8 @@ pub const DEFAULT_ORGANIZATION_KEPT: &str =
 
 /// Deletes the organization `slug` and everything in it.
 pub async fn delete(store: &Store, slug: &str) -> Result<(), DomainError> {
-    hide(store, slug).await?;
-    remove(store, slug, &Budget::unbounded()).await?;
+    let claim = hide(store, slug, REQUEST_CLAIM).await?;
+    remove(store, slug, &claim, &Budget::unbounded()).await?;
     Ok(())
 }
 
@@ -49,11 +52,13 @@ pub enum Removal {
     Done,
     /// The budget ran out first; running it again continues.
     CutShort,
+    /// The claim lapsed and another remover took over (or finished).
+    Yielded,
 }
 
 /// Hides the organization in one transaction (404 if it is already gone, 409 for the default
-/// organization).
-pub async fn hide(store: &Store, slug: &str) -> Result<(), DomainError> {
+/// organization), and claims its removal for `hold` ([`Claim`]).
+pub async fn hide(store: &Store, slug: &str, hold: Duration) -> Result<Claim, DomainError> {
     let not_found = || DomainError::NotFound("An organization with this id does not exist.".into());
     retry_on_version_conflict(|| async {
         let org: Organization = match store.get_attributes(&keys::organization(slug)).await? {
@@ -83,26 +88,31 @@ pub async fn hide(store: &Store, slug: &str) -> Result<(), DomainError> {
             None,
             None,
         )?;
-        tx.put_when(
+        let (claim, marker) = Claim::on_new_marker(
             Item::bare(
                 &keys::pending_organization_deletion(slug),
                 "PendingDeletion",
             )
             .with_str("slug", slug),
-            None,
-            None,
-        )?;
+            hold,
+        );
+        tx.put_when(marker, None, None)?;
         store.transact(tx).await?;
-        Ok::<_, DomainError>(())
+        Ok::<_, DomainError>(claim)
     })
     .await
 }
 
 /// Removes every item of the hidden organization `slug`, then the organization itself, batch
-/// by batch until `budget` runs out. Idempotent, and safe to run twice at once: batch deletes
-/// of gone items are no-ops, and only one final transaction can find the organization still
-/// there.
-pub async fn remove(store: &Store, slug: &str, budget: &Budget) -> Result<Removal, StoreError> {
+/// by batch while `claim` holds and until `budget` runs out. Idempotent: batch deletes of gone
+/// items are no-ops, and the final transaction requires the organization still hidden and the
+/// claim still this remover's.
+pub async fn remove(
+    store: &Store,
+    slug: &str,
+    claim: &Claim,
+    budget: &Budget,
+) -> Result<Removal, StoreError> {
     let partition = store.partition_keys(&keys::org_partition(slug)).await?;
     for project_key in partition.iter().filter(|k| k.sk.starts_with("PROJECT#")) {
         let Some(project_id) = project_key
@@ -117,8 +127,8 @@ pub async fn remove(store: &Store, slug: &str, budget: &Budget) -> Result<Remova
             .await?;
         project_keys.push(keys::project_id_guard(project_id));
         for batch in project_keys.chunks(CLEANUP_BATCH) {
-            if budget.exhausted() {
-                return Ok(Removal::CutShort);
+            if let Some(stop) = stop_before_batch(store, claim, budget).await? {
+                return Ok(stop);
             }
             store.delete_batch(batch).await?;
         }
@@ -129,21 +139,23 @@ pub async fn remove(store: &Store, slug: &str, budget: &Budget) -> Result<Remova
         .filter(|k| *k != organization_key)
         .collect();
     for batch in rest.chunks(CLEANUP_BATCH) {
-        if budget.exhausted() {
-            return Ok(Removal::CutShort);
+        if let Some(stop) = stop_before_batch(store, claim, budget).await? {
+            return Ok(stop);
         }
         store.delete_batch(batch).await?;
     }
 
+    let mut tx = Transaction::new();
+    tx.delete(
+        claim.marker().clone(),
+        Some(claim.still_mine()),
+        Some(CLAIM_LABEL),
+    )?;
     let Some(item) = store.get_attributes(&organization_key).await? else {
-        // A concurrent cleanup finished first; only its marker may be left.
-        store
-            .delete_batch(&[keys::pending_organization_deletion(slug)])
-            .await?;
-        return Ok(Removal::Done);
+        // Only the marker is left (an earlier remover's last step was cut short).
+        return finish(store, tx).await;
     };
     let org: Organization = dispatch_store::from_attributes(item)?;
-    let mut tx = Transaction::new();
     tx.delete(
         organization_key,
         Some(
@@ -155,20 +167,57 @@ pub async fn remove(store: &Store, slug: &str, budget: &Budget) -> Result<Remova
     )?;
     tx.delete(keys::organization_name_guard(&org.name), None, None)?;
     tx.delete(keys::organization_id_guard(org.id), None, None)?;
-    tx.delete(keys::pending_organization_deletion(slug), None, None)?;
+    finish(store, tx).await
+}
+
+/// The label of the claim condition on the marker.
+const CLAIM_LABEL: &str = "claim";
+
+/// Runs the final transaction: a lost claim means another remover has it.
+async fn finish(store: &Store, tx: Transaction) -> Result<Removal, StoreError> {
     match store.transact(tx).await {
+        Ok(()) => Ok(Removal::Done),
+        Err(StoreError::ConditionFailed { label }) if label == CLAIM_LABEL => Ok(Removal::Yielded),
         Err(StoreError::ConditionFailed { label }) if label == "organization" => Ok(Removal::Done),
-        other => other.map(|()| Removal::Done),
+        Err(error) => Err(error),
     }
 }
 
+/// Why a remover must stop before its next batch, if it must: its budget ran out, or its claim
+/// lapsed (another remover may be at work, or done: a new organization may hold the slug).
+async fn stop_before_batch(
+    store: &Store,
+    claim: &Claim,
+    budget: &Budget,
+) -> Result<Option<Removal>, StoreError> {
+    if budget.exhausted() {
+        return Ok(Some(Removal::CutShort));
+    }
+    if !claim.held(store).await? {
+        return Ok(Some(Removal::Yielded));
+    }
+    Ok(None)
+}
+
+/// How long `dispatch database init` claims a deletion it finishes.
+const OPERATOR_CLAIM: Duration = Duration::from_secs(15 * 60);
+
 /// Finishes every deletion (of an organization or of a project) an interrupted request left
 /// pending, without a time limit (`dispatch database init`; the scheduled job is
-/// [`crate::maintenance::deletions`]).
+/// [`crate::maintenance::deletions`]). An organization another remover is working on is left
+/// to it.
 pub async fn finish_pending(store: &Store) -> Result<(), DomainError> {
     for slug in pending_organizations(store).await? {
+        let marker = keys::pending_organization_deletion(&slug);
+        let Some(claim) = Claim::take(store, &marker, OPERATOR_CLAIM).await? else {
+            tracing::info!(
+                slug,
+                "another remover is finishing this organization's deletion"
+            );
+            continue;
+        };
         tracing::info!(slug, "finishing an interrupted organization deletion");
-        remove(store, &slug, &Budget::unbounded()).await?;
+        remove(store, &slug, &claim, &Budget::unbounded()).await?;
     }
     for (slug, project_id) in pending_projects(store).await? {
         tracing::info!(

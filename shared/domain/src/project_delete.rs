@@ -12,8 +12,11 @@ use crate::error::{DomainError, OnCondition};
 use crate::maintenance::Budget;
 use crate::model::Project;
 use crate::organization_delete::Removal;
+use dispatch_store::item::number_attribute;
 use dispatch_store::keys::{self, attr};
-use dispatch_store::{Expression, Store, StoreError, Transaction, retry_on_version_conflict};
+use dispatch_store::{
+    Expression, Source, Store, StoreError, Transaction, retry_on_version_conflict,
+};
 
 /// The 409 for deleting the organization's default project.
 pub const DEFAULT_PROJECT_KEPT: &str = "This is the organization's default project, which new members are added to: it cannot be deleted.";
@@ -114,7 +117,7 @@ pub async fn remove_contents(
         }
         store.delete_batch(batch).await?;
     }
-    crate::plugins::instances::remove_project_instances(store, slug, project_id).await?;
+    remove_instances(store, slug, project_id).await?;
     let marker = keys::pending_project_deletion(slug, project_id);
     let mut tx = Transaction::new();
     tx.delete(
@@ -138,3 +141,74 @@ pub async fn remove_contents(
 
 /// The label of the still-hidden condition on the project item when it is finally removed.
 const PROJECT_LABEL: &str = "project";
+
+/// Removes the project's plugin instances, their active-instance guards and the plugin
+/// backfill's records. Each instance is deleted on the condition that it is still there, so
+/// two removers at once (a repeated `DELETE` and the maintenance job) count each out of the
+/// organization's `instance_count` once; a lost race reads the rest again. An organization
+/// removed meanwhile took the instances with it.
+async fn remove_instances(store: &Store, slug: &str, project_id: i32) -> Result<(), DomainError> {
+    let partition = keys::org_partition(slug);
+    for prefix in [
+        format!("ACTIVE#{project_id}#"),
+        keys::plugin_given_prefix(project_id),
+    ] {
+        let keys: Vec<_> = store
+            .query_prefix(Source::Table, &partition, &prefix)
+            .await?
+            .iter()
+            .map(dispatch_store::item::key_of)
+            .collect();
+        for batch in keys.chunks(CLEANUP_BATCH) {
+            store.delete_batch(batch).await?;
+        }
+    }
+    for _ in 0..INSTANCE_ROUNDS {
+        // The organization's partition, read consistently: an index could miss an instance
+        // created just before the project was hidden.
+        let instances: Vec<i32> = store
+            .query_prefix(Source::Table, &partition, "INSTANCE#")
+            .await?
+            .into_iter()
+            .filter(|item| number_attribute(item, "project_id") == Some(i64::from(project_id)))
+            .filter_map(|item| number_attribute(&item, "id"))
+            .map(|id| id as i32)
+            .collect();
+        let mut lost_a_race = false;
+        for chunk in instances.chunks(INSTANCES_PER_TRANSACTION) {
+            let mut tx = Transaction::new();
+            for id in chunk {
+                tx.delete(
+                    keys::plugin_instance(slug, *id),
+                    Some(Expression::item_present()),
+                    Some(INSTANCE_LABEL),
+                )?;
+            }
+            crate::plugins::instances::count_instances(&mut tx, slug, -(chunk.len() as i64))?;
+            match store.transact(tx).await {
+                Ok(()) => {}
+                Err(StoreError::ConditionFailed { label }) if label == INSTANCE_LABEL => {
+                    lost_a_race = true;
+                }
+                Err(StoreError::ConditionFailed { label })
+                    if label == crate::organizations::ORGANIZATION_LABEL =>
+                {
+                    return Ok(());
+                }
+                Err(error) => return Err(error.into()),
+            }
+        }
+        if !lost_a_race {
+            return Ok(());
+        }
+    }
+    // Another remover keeps winning: it is removing them, and counting them out.
+    Ok(())
+}
+
+/// Instances removed per transaction (with the count update).
+const INSTANCES_PER_TRANSACTION: usize = 40;
+/// Reads of the remaining instances before leaving them to a concurrent remover.
+const INSTANCE_ROUNDS: usize = 5;
+/// The label of an instance's "still there" condition.
+const INSTANCE_LABEL: &str = "instance";

@@ -92,8 +92,10 @@ async fn a_project_lacking_a_plugin_is_given_it_once_with_the_count_kept_exact()
     assert_eq!((again.found, again.repaired), (0, 0), "{again:#?}");
 }
 
+/// Deleted before any backfill looked at the project (the common case: the backfill runs
+/// hourly) or after: either way the deletion is remembered and the instance stays deleted.
 #[tokio::test]
-async fn an_instance_a_user_deleted_after_the_backfill_is_not_given_again() {
+async fn an_instance_a_user_deleted_is_not_given_again() {
     let app = spawn_app().await;
     let owner = app
         .registered_with_role(
@@ -102,21 +104,85 @@ async fn an_instance_a_user_deleted_after_the_backfill_is_not_given_again() {
             dispatch_domain::model::Role::Owner,
         )
         .await;
-    run_job(&app.store, Job::PluginBackfill).await;
-    let victim = instances(&app.store, "default").await.remove(0);
-    let deleted = app
-        .send(authed(
+    let project = app.post_project(&owner, "default", "Payments").await;
+    let project_id = project["id"].as_i64().unwrap() as i32;
+    let mine: Vec<_> = instances(&app.store, "default")
+        .await
+        .into_iter()
+        .filter(|i| i.project_id == project_id)
+        .collect();
+    let delete = |instance: &PluginInstance| {
+        authed(
             "DELETE",
-            &format!("/api/v1/default/plugins/instances/{}", victim.id),
+            &format!("/api/v1/default/plugins/instances/{}", instance.id),
             &owner,
-        ))
-        .await;
-    assert_eq!(deleted.status, StatusCode::OK, "{}", deleted.body);
+        )
+    };
+    let before = app.send(delete(&mine[0])).await;
+    assert_eq!(before.status, StatusCode::OK, "{}", before.body);
+    run_job(&app.store, Job::PluginBackfill).await;
+    let after = app.send(delete(&mine[1])).await;
+    assert_eq!(after.status, StatusCode::OK, "{}", after.body);
 
     let summary = run_job(&app.store, Job::PluginBackfill).await;
     assert_eq!(summary.repaired, 0, "{summary:#?}");
     let counts = per_project_plugin(&app.store, "default").await;
-    assert!(!counts.contains_key(&(victim.project_id, victim.plugin_id)));
+    for victim in &mine[..2] {
+        assert!(
+            !counts.contains_key(&(project_id, victim.plugin_id)),
+            "given again"
+        );
+    }
+}
+
+/// A run out of time still gives one project what it lacks, stops there without moving past
+/// the organization, and the next run gives the rest.
+#[tokio::test]
+async fn a_backfill_out_of_time_gives_one_project_and_the_next_run_the_rest() {
+    let app = spawn_app().await;
+    let owner = app
+        .registered_with_role(
+            "owner@example.com",
+            PASSWORD,
+            dispatch_domain::model::Role::Owner,
+        )
+        .await;
+    use dispatch_domain::plugins::catalogue;
+    catalogue::uninstall(&app.store, &["zoom-conference".to_owned()])
+        .await
+        .unwrap();
+    for name in ["Payments", "Billing", "Support"] {
+        app.post_project(&owner, "default", name).await;
+    }
+    catalogue::install(&app.store, false).await.unwrap();
+    let zoom = catalogue::find(&app.store, "zoom-conference")
+        .await
+        .unwrap()
+        .unwrap()
+        .id;
+    let have_zoom = || async {
+        per_project_plugin(&app.store, "default")
+            .await
+            .keys()
+            .filter(|(_, plugin)| *plugin == zoom)
+            .count()
+    };
+    assert_eq!(have_zoom().await, 1, "only the default project");
+
+    let spent = Budget::until(std::time::Instant::now());
+    let first = run_with(&app.store, Job::PluginBackfill, spent, false).await;
+    assert_eq!(
+        first.outcome,
+        dispatch_domain::maintenance::Outcome::Continued,
+        "{first:#?}"
+    );
+    assert_eq!(have_zoom().await, 2);
+    let rest = run_job(&app.store, Job::PluginBackfill).await;
+    assert_eq!(
+        rest.outcome,
+        dispatch_domain::maintenance::Outcome::Finished
+    );
+    assert_eq!(have_zoom().await, 4);
 }
 
 #[tokio::test]

@@ -36,7 +36,7 @@ async fn hidden_organization(app: &TestApp, owner: &str, members: usize) {
         app.member_only_of(&org, &format!("m{i}@example.com"), PASSWORD, Role::Member)
             .await;
     }
-    organization_delete::hide(&app.store, "big_corp")
+    organization_delete::hide(&app.store, "big_corp", crate::helpers::LAPSED_CLAIM)
         .await
         .unwrap();
 }
@@ -131,4 +131,100 @@ async fn two_runs_at_once_finish_a_deletion_once_and_the_second_waits_for_the_le
     assert!(outcomes.contains(&Outcome::Finished), "{outcomes:?}");
     assert_eq!(a.repaired + b.repaired, 1, "{a:?} {b:?}");
     assert_eq!(items_of(&app, "big_corp").await, 0);
+}
+
+/// A `DELETE` still at work holds a claim on its marker: the job leaves that organization to
+/// it instead of removing it in parallel.
+#[tokio::test]
+async fn the_job_leaves_a_deletion_a_request_is_still_working_on() {
+    let app = spawn_app().await;
+    let owner = app.register("owner@example.com", PASSWORD).await;
+    app.post_organization(&owner, "Big Corp").await;
+    let claim = organization_delete::hide(&app.store, "big_corp", Duration::from_secs(60))
+        .await
+        .unwrap();
+    let before = items_of(&app, "big_corp").await;
+
+    let summary = run_job(&app.store, Job::FinishDeletions).await;
+    assert_eq!((summary.examined, summary.repaired), (1, 0), "{summary:#?}");
+    assert_eq!(
+        items_of(&app, "big_corp").await,
+        before,
+        "left to the request"
+    );
+
+    let removal = organization_delete::remove(&app.store, "big_corp", &claim, &Budget::unbounded())
+        .await
+        .unwrap();
+    assert_eq!(removal, organization_delete::Removal::Done);
+    assert_eq!(items_of(&app, "big_corp").await, 0);
+}
+
+/// A remover whose claim lapsed (the job finished the deletion meanwhile, and the name was
+/// taken again) must not touch the new organization under the same slug.
+#[tokio::test]
+async fn a_remover_that_lost_its_claim_leaves_a_recreated_organization_alone() {
+    let app = spawn_app().await;
+    let owner = app.register("owner@example.com", PASSWORD).await;
+    app.post_organization(&owner, "Big Corp").await;
+    let stale = organization_delete::hide(&app.store, "big_corp", crate::helpers::LAPSED_CLAIM)
+        .await
+        .unwrap();
+    run_job(&app.store, Job::FinishDeletions).await;
+    app.post_organization(&owner, "Big Corp").await;
+    let recreated = items_of(&app, "big_corp").await;
+    assert!(recreated > 0);
+
+    let removal = organization_delete::remove(&app.store, "big_corp", &stale, &Budget::unbounded())
+        .await
+        .unwrap();
+    assert_eq!(removal, organization_delete::Removal::Yielded);
+    assert_eq!(
+        items_of(&app, "big_corp").await,
+        recreated,
+        "nothing of the new one removed"
+    );
+    let projects = app
+        .send(authed("GET", "/api/v1/big_corp/projects", &owner))
+        .await;
+    assert_eq!(projects.status, StatusCode::OK, "{}", projects.body);
+    assert_eq!(projects.body["total"], 1);
+}
+
+/// A repeated `DELETE` of a project and the job removing it at the same time count each of its
+/// plugin instances out of the organization's total once.
+#[tokio::test]
+async fn two_removals_of_one_project_at_once_count_its_instances_out_once() {
+    let app = spawn_app().await;
+    let owner = app
+        .registered_with_role("owner@example.com", PASSWORD, Role::Owner)
+        .await;
+    let project = app.post_project(&owner, "default", "Payments").await;
+    let id = project["id"].as_i64().unwrap() as i32;
+    project_delete::hide(&app.store, "default", id)
+        .await
+        .unwrap();
+
+    let unbounded = Budget::unbounded();
+    let (a, b) = tokio::join!(
+        project_delete::remove_contents(&app.store, "default", id, &unbounded),
+        run_job(&app.store, Job::FinishDeletions),
+    );
+    a.unwrap();
+    assert_ne!(b.outcome, Outcome::Failed);
+    let org = dispatch_domain::users::organization(&app.store, "default")
+        .await
+        .unwrap()
+        .unwrap();
+    let counted = app
+        .store
+        .count_prefix(
+            dispatch_store::Source::Table,
+            &keys::org_partition("default"),
+            "INSTANCE#",
+            None,
+        )
+        .await
+        .unwrap();
+    assert_eq!(org.instance_count, counted as i64);
 }

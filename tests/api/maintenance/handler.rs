@@ -60,7 +60,7 @@ async fn the_finish_deletions_event_finishes_an_interrupted_organization_deletio
         .register("owner@example.com", "correct horse battery")
         .await;
     app.post_organization(&owner, "Gone Corp").await;
-    organization_delete::hide(&app.store, "gone_corp")
+    organization_delete::hide(&app.store, "gone_corp", crate::helpers::LAPSED_CLAIM)
         .await
         .unwrap();
     let maintenance = Maintenance::new(app.store.clone(), "dispatch-maintenance-test");

@@ -95,7 +95,7 @@ async fn start_eagerly_runs_the_named_task_and_stops_cleanly() {
         .register("owner@example.com", "correct horse battery")
         .await;
     app.post_organization(&owner, "Gone Corp").await;
-    organization_delete::hide(&app.store, "gone_corp")
+    organization_delete::hide(&app.store, "gone_corp", crate::helpers::LAPSED_CLAIM)
         .await
         .unwrap();
     let store = app.store.clone();

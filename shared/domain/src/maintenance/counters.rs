@@ -56,7 +56,16 @@ pub async fn run(ctx: &mut JobContext<'_>) -> Result<(), DomainError> {
             if ctx.out_of_time() {
                 return Ok(());
             }
-            reconcile_organization(ctx, &position.slug).await?;
+            match reconcile_organization(ctx, &position.slug).await {
+                Ok(()) => {}
+                Err(DomainError::Unavailable) => return Err(DomainError::Unavailable),
+                // One unreadable item must not stop every organization after it.
+                Err(error) => ctx.found(finding(
+                    "organization_skipped",
+                    format!("organization {}", position.slug),
+                    format!("not recounted: {error}"),
+                )),
+            }
             ctx.checkpoint(Some(position.cursor)).await?;
         }
     }
@@ -105,8 +114,16 @@ async fn reconcile_organization(ctx: &mut JobContext<'_>, slug: &str) -> Result<
         counted: counted as i64,
     });
     let subject = format!("organization {slug}");
-    // The organization must still be there and not being deleted: an update would recreate it.
-    let live = Some(Expression::item_live());
+    // The organization must still be there and not being deleted (an update would recreate
+    // it), and be the one counted, not another created since under the same slug.
+    let id = number_attribute(&item, "id").unwrap_or_default();
+    let live = Some(
+        Expression::item_live().and(
+            Expression::new("#organization_id = :organization_id")
+                .name("#organization_id", "id")
+                .value(":organization_id", AttributeValue::N(id.to_string())),
+        ),
+    );
     repair(ctx, &subject, &key, &recounts, changes, live).await
 }
 

@@ -23,9 +23,16 @@ pub struct Position {
 }
 
 /// The next page of organizations after `cursor` (by name, from the organizations list);
-/// empty at the end. Hidden organizations are not in the list.
+/// empty at the end. Hidden organizations are not in the list. A checkpoint that cannot be
+/// read (written by another build) starts the pass again from the beginning.
 pub async fn page_after(store: &Store, cursor: Option<&str>) -> Result<Vec<Position>, DomainError> {
-    let start = cursor.map(decode).transpose()?;
+    let start = cursor.and_then(|cursor| match decode(cursor) {
+        Ok(start) => Some(start),
+        Err(error) => {
+            tracing::warn!(%error, "starting the pass again from the beginning");
+            None
+        }
+    });
     let page = store
         .query_keys(LIST1, collection::ORGANIZATIONS, start, PAGE, true)
         .await?;

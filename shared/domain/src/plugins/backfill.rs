@@ -5,9 +5,9 @@
 //! A project is given each plugin **once**. The gift writes a record
 //! ([`keys::plugin_given`]) in the same transaction as the instance, conditional on the record
 //! not existing: two backfills at once (the schedule and an operator's `plugins install`)
-//! cannot both give it, and an instance a user deleted later is not given again. A project
-//! that already has an instance of the plugin (from its init flow, or created by a user) only
-//! gets the record. The transaction also requires the project to be live, so nothing is added
+//! cannot both give it. Deleting an instance writes the record too, so an instance a user
+//! deleted is not given again. A project that already has an instance of the plugin (from its
+//! init flow, or created by a user) only gets the record. The transaction also requires the project to be live, so nothing is added
 //! to a project a `DELETE` has hidden.
 
 use std::collections::{HashMap, HashSet};
@@ -40,6 +40,8 @@ pub struct Backfill {
     pub added: u64,
     /// Projects skipped because they changed meanwhile (deleted, or given by a concurrent run).
     pub skipped: u64,
+    /// The budget ran out before every project was given what it lacks.
+    pub cut_short: bool,
 }
 
 /// Backfills every organization with `plugins`, without a time limit (the CLI); returns how
@@ -89,7 +91,21 @@ pub async fn run(ctx: &mut JobContext<'_>) -> Result<(), DomainError> {
                     ));
                 }
             } else {
-                let done = backfill_organization(ctx.store, slug, &plugins, &ctx.budget).await?;
+                let done = match backfill_organization(ctx.store, slug, &plugins, &ctx.budget).await
+                {
+                    Ok(done) => done,
+                    Err(DomainError::Unavailable) => return Err(DomainError::Unavailable),
+                    Err(error) => {
+                        // One unreadable item must not stop every organization after it.
+                        ctx.found(finding(
+                            "organization_skipped",
+                            format!("organization {slug}"),
+                            format!("not backfilled: {error}"),
+                        ));
+                        ctx.checkpoint(Some(position.cursor)).await?;
+                        continue;
+                    }
+                };
                 ctx.examined(done.projects);
                 if done.added > 0 {
                     ctx.found(Finding {
@@ -100,6 +116,11 @@ pub async fn run(ctx: &mut JobContext<'_>) -> Result<(), DomainError> {
                             format!("gave {} disabled plugin instances", done.added),
                         )
                     });
+                }
+                if done.cut_short {
+                    // The rest of this organization's projects at the next run.
+                    ctx.continue_later();
+                    return Ok(());
                 }
             }
             ctx.checkpoint(Some(position.cursor)).await?;
@@ -193,12 +214,17 @@ pub async fn backfill_organization(
         ..Backfill::default()
     };
     for (project_id, plugin_ids) in &lacking.present {
-        for chunk in plugin_ids.chunks(CHUNK * 3) {
+        for chunk in plugin_ids.chunks(CHUNK * 3 - 2) {
             let mut tx = Transaction::new();
             tx.check(
                 keys::project(slug, *project_id),
                 Expression::item_live(),
                 PROJECT_LABEL,
+            )?;
+            tx.check(
+                keys::organization(slug),
+                crate::organizations::accepts_additions(),
+                crate::organizations::ORGANIZATION_LABEL,
             )?;
             for plugin_id in chunk {
                 tx.put_when(given_record(slug, *project_id, *plugin_id), None, None)?;
@@ -208,8 +234,10 @@ pub async fn backfill_organization(
             }
         }
     }
-    for (project_id, missing) in &lacking.missing {
-        if budget.exhausted() {
+    for (given, (project_id, missing)) in lacking.missing.iter().enumerate() {
+        // At least one project per call, so that a late start still makes progress.
+        if given > 0 && budget.exhausted() {
+            done.cut_short = true;
             break;
         }
         for chunk in missing.chunks(CHUNK) {
@@ -266,7 +294,8 @@ fn skipped(result: Result<(), StoreError>) -> Result<bool, DomainError> {
     }
 }
 
-fn given_record(slug: &str, project_id: i32, plugin_id: i32) -> Item {
+/// The record that project `project_id` has had (or been given) an instance of `plugin_id`.
+pub(crate) fn given_record(slug: &str, project_id: i32, plugin_id: i32) -> Item {
     Item::bare(
         &keys::plugin_given(slug, project_id, plugin_id),
         "PluginGiven",

@@ -205,11 +205,16 @@ pub async fn get_active_instance(
 /// The change of an organization's instance count, conditioned on the organization still
 /// taking additions (a `DELETE` may have hidden it).
 pub(crate) fn count_instances(tx: &mut Transaction, slug: &str, by: i64) -> Result<(), StoreError> {
-    let condition = (by > 0).then(crate::organizations::accepts_additions);
+    // Taking away needs the organization item still there: an update would recreate it.
+    let condition = if by > 0 {
+        crate::organizations::accepts_additions()
+    } else {
+        Expression::item_present()
+    };
     tx.update(
         keys::organization(slug),
         Expression::change_counters(&[("instance_count", by)]),
-        condition,
+        Some(condition),
         Some(crate::organizations::ORGANIZATION_LABEL),
     )?;
     Ok(())
@@ -227,64 +232,14 @@ pub async fn delete(store: &Store, slug: &str, instance_id: i32) -> Result<(), D
         )?;
         release_guard(store, &mut tx, slug, &instance).await?;
         count_instances(&mut tx, slug, -1)?;
+        // Remembered, so that the plugin backfill does not give the project this plugin again.
+        tx.put_when(
+            super::backfill::given_record(slug, instance.project_id, instance.plugin_id),
+            None,
+            None,
+        )?;
         store.transact(tx).await?;
         Ok::<_, DomainError>(())
     })
     .await
-}
-
-/// Removes every instance of a project being deleted (and their guards), in transactions that
-/// keep the organization's instance count exact.
-pub async fn remove_project_instances(
-    store: &Store,
-    slug: &str,
-    project_id: i32,
-) -> Result<(), StoreError> {
-    // The organization's partition, read consistently: an index could miss an instance created
-    // just before the project was hidden.
-    let instances: Vec<PluginInstance> = store
-        .query_prefix(Source::Table, &keys::org_partition(slug), "INSTANCE#")
-        .await?
-        .into_iter()
-        .map(dispatch_store::from_attributes::<PluginInstance>)
-        .collect::<Result<Vec<_>, _>>()?
-        .into_iter()
-        .filter(|instance| instance.project_id == project_id)
-        .collect();
-    let guards = store
-        .query_prefix(
-            Source::Table,
-            &keys::org_partition(slug),
-            &format!("ACTIVE#{project_id}#"),
-        )
-        .await?
-        .iter()
-        .map(dispatch_store::item::key_of)
-        .collect::<Vec<_>>();
-    // The plugin backfill's records of what it gave the project go with it.
-    let given = store
-        .query_prefix(
-            Source::Table,
-            &keys::org_partition(slug),
-            &keys::plugin_given_prefix(project_id),
-        )
-        .await?
-        .iter()
-        .map(dispatch_store::item::key_of)
-        .collect::<Vec<_>>();
-    for batch in given.chunks(25) {
-        store.delete_batch(batch).await?;
-    }
-    let mut tx = Transaction::new();
-    for guard in guards {
-        tx.delete(guard, None, None)?;
-    }
-    for chunk in instances.chunks(40) {
-        for instance in chunk {
-            tx.delete(keys::plugin_instance(slug, instance.id), None, None)?;
-        }
-        count_instances(&mut tx, slug, -(chunk.len() as i64))?;
-        store.transact(std::mem::take(&mut tx)).await?;
-    }
-    store.transact(tx).await
 }

@@ -31,6 +31,7 @@ pub(super) enum Problem {
 pub(super) fn wanted(role: &Role, keys: &mut Vec<Key>) {
     match role {
         Role::Guard(link) => {
+            keys.push(link.guard_key());
             keys.push(link.item_key());
             scope_keys(link, keys);
         }
@@ -128,7 +129,12 @@ pub(super) fn problems(role: &Role, fetched: &Fetched) -> Vec<Problem> {
 }
 
 fn guard_problem(link: &Link, fetched: &Fetched) -> Option<Problem> {
-    if scope_states(link, fetched).contains(&State::BeingDeleted) {
+    // Judged as the guard is now: one that changed since the scan read it is judged by the
+    // next pass.
+    let current = fetched.get(&link.guard_key());
+    if current.is_none_or(|guard| !differences(guard, &link.pointer()).is_empty())
+        || scope_states(link, fetched).contains(&State::BeingDeleted)
+    {
         return None;
     }
     match fetched.get(&link.item_key()) {
@@ -145,9 +151,13 @@ fn guard_problem(link: &Link, fetched: &Fetched) -> Option<Problem> {
 }
 
 fn item_problem(link: &Link, fetched: &Fetched) -> Option<Problem> {
-    // The item must still be there, in a live organization and project: an item a deletion
-    // is removing, or left behind by one, gets no guard back.
-    if !fetched.contains_key(&link.item_key()) || scope_states(link, fetched) != [State::Live; 2] {
+    // The item must still hold the value (a project renamed since the scan holds another), in
+    // a live organization and project: an item a deletion is removing, or left behind by one,
+    // gets no guard back.
+    let current = fetched.get(&link.item_key());
+    if current.is_none_or(|item| !differences(item, &link.claim()).is_empty())
+        || scope_states(link, fetched) != [State::Live; 2]
+    {
         return None;
     }
     let Some(guard) = fetched.get(&link.guard_key()) else {
@@ -233,21 +243,24 @@ mod tests {
     fn a_guard_is_judged_by_its_item_and_skipped_while_its_organization_goes() {
         let link = name_link();
         let guard = Role::Guard(link.clone());
+        let own = stored(&link.guard_key(), &[("slug", s("acme"))]);
         let org = stored(&keys::organization("acme"), &[("name", s("Acme"))]);
-        let fetched: Fetched = [org.clone()].into();
-        assert_eq!(problems(&guard, &fetched), []);
+        assert_eq!(problems(&guard, &[own.clone(), org].into()), []);
         assert_eq!(
-            problems(&guard, &Fetched::new()),
+            problems(&guard, &[own.clone()].into()),
             [Problem::GuardWithoutItem(link.clone())]
         );
-        let renamed: Fetched =
-            [stored(&keys::organization("acme"), &[("name", s("Other"))])].into();
+        let renamed = stored(&keys::organization("acme"), &[("name", s("Other"))]);
         assert!(matches!(
-            &problems(&guard, &renamed)[..],
+            &problems(&guard, &[own.clone(), renamed].into())[..],
             [Problem::Mismatch { holds, .. }] if holds == "name \"Other\" (not \"Acme\")"
         ));
         let marker = stored(&keys::pending_organization_deletion("acme"), &[]);
-        assert_eq!(problems(&guard, &[marker].into()), []);
+        assert_eq!(problems(&guard, &[own, marker].into()), []);
+        // A guard gone (or moved) since the scan read it is the next pass's to judge.
+        assert_eq!(problems(&guard, &Fetched::new()), []);
+        let moved = stored(&link.guard_key(), &[("slug", s("acme_2"))]);
+        assert_eq!(problems(&guard, &[moved].into()), []);
     }
 
     #[test]
@@ -266,12 +279,15 @@ mod tests {
         assert_eq!(problems(&item, &[org.clone(), own].into()), []);
         let other = stored(&link.guard_key(), &[("slug", s("acme_2"))]);
         assert_eq!(
-            problems(&item, &[org, other].into()),
+            problems(&item, &[org, other.clone()].into()),
             [Problem::Conflict {
                 link,
                 named: keys::organization("acme_2")
             }]
         );
+        // An item that no longer holds the value (renamed since the scan) needs no guard of it.
+        let renamed = stored(&keys::organization("acme"), &[("name", s("Other"))]);
+        assert_eq!(problems(&item, &[renamed].into()), []);
     }
 
     #[test]
@@ -289,7 +305,14 @@ mod tests {
         let live = [
             stored(&keys::organization("acme"), &[]),
             stored(&keys::project("acme", 3), &[]),
-            stored(&link.item_key(), &[]),
+            stored(
+                &link.item_key(),
+                &[
+                    ("enabled", AttributeValue::Bool(true)),
+                    ("project_id", AttributeValue::N("3".into())),
+                    ("plugin_type", s("ticket")),
+                ],
+            ),
         ];
         let with_plugin = |multiple: bool| {
             let mut fetched: Fetched = live.clone().into();

@@ -11,11 +11,11 @@
 //! The job scans the whole table (consistent reads, [`PAGE`] items a page, keys and the few
 //! attributes it needs) and, for each page, reads in batches what its items point at. A guard
 //! must name an item that holds the guarded value; an item must have the guards of its values,
-//! naming it; each id counter must be at or above the largest id of its kind ([`ids`]).
+//! naming it; each id counter must be at or above the largest id of its kind (`ids`).
 //!
 //! - A guard whose item does not exist is deleted; an item whose guard does not exist gets it
 //!   back. Each repair is one transaction conditioned on both sides being as read
-//!   ([`repair`]); a lost race is reported and left for the next run, never an error.
+//!   (`repair`); a lost race is reported and left for the next run, never an error.
 //! - A guard naming another item than the one holding its value (two items claim one value),
 //!   or an item that does not hold the value its guard guards, is reported only: which one is
 //!   right is an operator's call.
@@ -34,13 +34,14 @@ mod parse;
 mod repair;
 
 use std::collections::BTreeMap;
+use std::time::Duration;
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use dispatch_store::item::key_of;
 use dispatch_store::keys::{self, Key};
 use dispatch_store::{Attributes, IdKind};
 
-use self::check::Fetched;
+use self::check::{Fetched, Problem};
 use self::parse::Role;
 use super::JobContext;
 use super::context::finding;
@@ -87,6 +88,11 @@ pub async fn run(ctx: &mut JobContext<'_>) -> Result<(), DomainError> {
     }
 }
 
+/// How long problems must last to be dealt with: longer than any transaction takes to commit.
+/// `BatchGetItem` reads items one by one, so a read can fall between the guard and the item of
+/// a request's transaction (a rename, an enable): such a problem is gone when read again.
+const SETTLE: Duration = Duration::from_millis(250);
+
 /// Checks the items of one page in scan order; `false` when the budget ran out first (the
 /// checkpoint names the last item dealt with).
 async fn check_page(
@@ -100,15 +106,29 @@ async fn check_page(
     for role in &roles {
         check::wanted(role, &mut wanted);
     }
-    wanted.sort();
-    wanted.dedup();
-    let read = ctx.store.batch_get(&wanted).await?;
-    let mut fetched: Fetched = wanted
-        .into_iter()
-        .zip(read)
-        .filter_map(|(key, item)| Some((key, item?)))
+    let mut fetched = Fetched::new();
+    read(ctx, wanted, &mut fetched).await?;
+    let mut seen: Vec<Vec<Problem>> = roles
+        .iter()
+        .map(|role| check::problems(role, &fetched))
         .collect();
-    for (item, role) in items.iter().zip(roles) {
+    if seen.iter().any(|problems| !problems.is_empty()) {
+        tokio::time::sleep(SETTLE).await;
+        let mut again = Vec::new();
+        for (role, problems) in roles.iter().zip(&seen) {
+            if !problems.is_empty() {
+                check::wanted(role, &mut again);
+            }
+        }
+        read(ctx, again, &mut fetched).await?;
+        for (role, problems) in roles.iter().zip(&mut seen) {
+            if !problems.is_empty() {
+                let confirmed = check::problems(role, &fetched);
+                problems.retain(|problem| confirmed.contains(problem));
+            }
+        }
+    }
+    for ((item, role), seen) in items.iter().zip(roles).zip(seen) {
         if *progressed && ctx.out_of_time() {
             return Ok(false);
         }
@@ -121,8 +141,13 @@ async fn check_page(
             };
             ctx.found(finding(kind, key.to_string(), reason.clone()));
         }
-        for problem in check::problems(&role, &fetched) {
-            repair::handle(ctx, problem, &mut fetched).await?;
+        if !seen.is_empty() {
+            // Judged once more on the table as the repairs before it in the page left it.
+            for problem in check::problems(&role, &fetched) {
+                if seen.contains(&problem) {
+                    repair::handle(ctx, problem, &mut fetched).await?;
+                }
+            }
         }
         used.note(item);
         ctx.examined(1);
@@ -130,6 +155,24 @@ async fn check_page(
         *progressed = true;
     }
     Ok(true)
+}
+
+/// Reads `keys` (consistently) into `fetched`, absent ones out of it.
+async fn read(
+    ctx: &JobContext<'_>,
+    mut keys: Vec<Key>,
+    fetched: &mut Fetched,
+) -> Result<(), DomainError> {
+    keys.sort();
+    keys.dedup();
+    let items = ctx.store.batch_get(&keys).await?;
+    for (key, item) in keys.into_iter().zip(items) {
+        match item {
+            Some(item) => fetched.insert(key, item),
+            None => fetched.remove(&key),
+        };
+    }
+    Ok(())
 }
 
 /// Compares the largest ids the page holds with their counters, and raises those behind.
