@@ -97,7 +97,8 @@ def main():
         "RUST_LOG": env.get("RUST_LOG", "warn"),
     })
     started = time.perf_counter()
-    process = subprocess.Popen([sys.argv[1]], env=env)
+    # The function's stdout (its log and metric lines) goes to stderr: ours is the JSON report.
+    process = subprocess.Popen([sys.argv[1]], env=env, stdout=sys.stderr)
     finished = state["done"].wait(120)
     rss = peak_rss_kb(process.pid) if process.poll() is None else None
     process.kill()

@@ -15,7 +15,7 @@
 //! | Item | `pk` | `sk` | `gsi1pk` / `gsi1sk` | `list_pk` / sort keys | Serves |
 //! |---|---|---|---|---|---|
 //! | Id counter | `COUNTER#<KIND>` | `COUNTER` | | | ids unique per entity type, reserved in blocks |
-//! | Collection count | `COUNT#<collection>` | `COUNT` | | | exact `total` of global lists (orgs, plugins, plugin events) |
+//! | Collection count | `COUNT#<collection>` | `COUNT` | | | exact `total` of global lists (orgs, plugins, plugin events); `counter_changes`/`counters_changed_at` record each change for `reconcile-counters` |
 //! | User | `USER#<uid>` | `USER` | | | user by id; user settings (embedded, `id` = user id); token version |
 //! | Email guard | `EMAIL#<email>` | `EMAIL` | | | user by email (→ uid); email unique |
 //! | Organization | `ORG#<slug>` | `ORG` | | `ORGS` / name | org by slug; all orgs by name (list1); its default project (`default_project_id`, exactly one); member / project / instance counts for `total` |
@@ -35,8 +35,10 @@
 //! | Plugin instance | `ORG#<slug>` | `INSTANCE#<id>` | `ORG#<slug>#PROJECT#<pid>#INSTANCES` / `<type>#<plugin slug>#<id>` | `ORG#<slug>#INSTANCES` / plugin slug | instance by id within its org; a project's instances (gsi1), with plugin type and slug copied in; instances by `Plugin.slug` (list1); the configuration sealed (AES-256-GCM, the item's key as associated data) |
 //! | Active instance guard | `ORG#<slug>` | `ACTIVE#<pid>#<type>` | | | the single enabled instance of a type in a project, enforced in the enabling transaction |
 //! | Auto-join record | `AUTOJOIN#<slug>` | `AUTOJOIN` | | | the id of an organization new users join, recorded by `database init`, so a deleted and re-created slug is not joined |
-//! | Pending org deletion | `PENDING_DELETIONS` | `ORG#<slug>` | | | organizations a `DELETE` hid and has not finished removing (the next create, delete or `database init` finishes them) |
-//! | Pending project deletion | `PENDING_PROJECT_DELETIONS` | `ORG#<slug>#PROJECT#<pid>` | | | projects a `DELETE` hid and has not finished removing (a repeated `DELETE` or `database init` finishes them) |
+//! | Pending org deletion | `PENDING_DELETIONS` | `ORG#<slug>` | | | organizations a `DELETE` hid and has not finished removing; `claim_token`/`claim_until` name the one remover at work (the request, then the maintenance job `finish-deletions` or `database init`) |
+//! | Pending project deletion | `PENDING_PROJECT_DELETIONS` | `ORG#<slug>#PROJECT#<pid>` | | | projects a `DELETE` hid and has not finished removing (a repeated `DELETE`, `finish-deletions` or `database init` finishes them) |
+//! | Plugin given | `ORG#<slug>` | `PLUGINGIVEN#<pid>#<plugin id>` | | | the project has had an instance of the plugin (given by the backfill, or deleted by a user): the backfill gives each plugin once |
+//! | Job state | `JOB#<job>` | `STATE` | | | a maintenance job's lease (holder, token, until), checkpoint and last run summary |
 //! | Schema version | `META` | `SCHEMA` | | | the version functions check at start-up ([`migrate`]) |
 //! | Migration history | `META` | `HISTORY#<when>#<id>` | | | every change of the version: who, when, how long, items touched |
 //! | Migration lock | `META` | `MIGRATION_LOCK` | | | the one migration runner (holder, token, lease end) |
