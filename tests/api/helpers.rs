@@ -150,6 +150,8 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Config)) -> TestApp {
         request_budget: Duration::from_millis(
             *dispatch_domain::config::REQUEST_BUDGET_RANGE_MS.end(),
         ),
+
+        authentication: dispatch_domain::auth::provider::Provider::Basic,
     };
     let mut config = config;
     configure(&mut config);

@@ -49,6 +49,8 @@ pub async fn app_state(sdk: &aws_config::SdkConfig, store: &Store) -> anyhow::Re
         registration_enabled: true,
         auto_join: AutoJoin::Listed(vec!["default".into()]),
         request_budget: dispatch_domain::config::DEFAULT_REQUEST_BUDGET,
+
+        authentication: dispatch_domain::auth::provider::Provider::Basic,
     };
     Ok(AppState::new(config, store.clone(), secrets))
 }

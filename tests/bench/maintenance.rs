@@ -90,14 +90,25 @@ async fn seed(store: &Store, organizations: &[(String, usize)]) -> anyhow::Resul
     let mut items = Vec::new();
     for (n, (slug, members)) in organizations.iter().enumerate() {
         if slug != "default" {
+            let id = 10_000 + n as i32;
             items.push(
                 Item::bare(&keys::organization(slug), "Organization")
                     .with_str("slug", slug.clone())
+                    .with_str("name", slug.clone())
+                    .with_number("id", i64::from(id))
                     .with_number("member_count", 0)
-                    .in_list(
-                        collection::ORGANIZATIONS,
-                        &[sort_value(slug, 10_000 + n as i32)],
-                    ),
+                    .in_list(collection::ORGANIZATIONS, &[sort_value(slug, id)]),
+            );
+            items.push(
+                Item::bare(
+                    &keys::organization_name_guard(slug),
+                    "OrganizationNameGuard",
+                )
+                .with_str("slug", slug.clone()),
+            );
+            items.push(
+                Item::bare(&keys::organization_id_guard(id), "OrganizationIdGuard")
+                    .with_str("slug", slug.clone()),
             );
         }
         for m in 0..*members {

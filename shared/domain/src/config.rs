@@ -38,6 +38,9 @@ pub struct Config {
     /// remaining time less a margin. docs/resilience.md explains how it fits the function
     /// timeout and API Gateway's 30 s.
     pub request_budget: Duration,
+    /// `DISPATCH_AUTHENTICATION_PROVIDER_SLUG` and its settings: how callers are identified
+    /// (default: this installation's own session tokens).
+    pub authentication: crate::auth::provider::Provider,
 }
 
 /// The request budget when `DISPATCH_REQUEST_BUDGET_MS` is not set.
@@ -235,7 +238,9 @@ impl Config {
                 }
             },
         };
+        let authentication = crate::auth::provider::Provider::from_lookup(&lookup)?;
         Ok(Self {
+            authentication,
             auto_join,
             table_name: required("DISPATCH_TABLE_NAME")?,
             jwt_secret_id: required("DISPATCH_JWT_SECRET_ID")?,

@@ -8,7 +8,8 @@
 //!   [`member_update`], [`account_authority`], [`auto_join`], [`organizations`],
 //!   [`organization_reads`], [`organization_update`], [`organization_delete`], [`projects`], [`project_init`], [`project_reads`],
 //!   [`project_delete`], [`project_refs`], [`plugins`].
-//! - [`auth`]: passwords, tokens, login throttling. [`list`]: the list layer.
+//! - [`auth`]: passwords, tokens, login throttling. [`mfa`]: MFA challenges. [`list`]: the list
+//!   layer.
 //! - [`catalogue`], [`plugin_config`]: the plugin catalogue as data; configuration validation,
 //!   masking and sealing.
 //! - [`config`], [`aws_sdk`], [`secrets`], [`time`], [`telemetry`]: configuration, bounded AWS
@@ -29,6 +30,7 @@ pub mod maintenance;
 pub mod member_update;
 pub mod memberships;
 pub mod messages;
+pub mod mfa;
 pub mod migrations;
 pub mod model;
 pub mod organization_delete;

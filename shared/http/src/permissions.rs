@@ -13,9 +13,12 @@ use crate::error::ApiError;
 use crate::routes::{Permission, Route};
 use crate::state::AppState;
 use dispatch_domain::DomainError;
-use dispatch_domain::auth::token::{self, Claims};
+use dispatch_domain::auth::provider::{Credentials, Identity};
+use dispatch_domain::auth::token::Claims;
 use dispatch_domain::model::{Membership, Organization, OrganizationSlug, PrimaryKey, Role, User};
 use dispatch_domain::{memberships, users};
+use lambda_http::RequestExt;
+use lambda_http::request::RequestContext;
 
 pub use dispatch_domain::messages::{FORBIDDEN, ORGANIZATION_NOT_FOUND};
 
@@ -24,7 +27,9 @@ pub use dispatch_domain::messages::{FORBIDDEN, ORGANIZATION_NOT_FOUND};
 #[derive(Debug, Clone)]
 pub struct Caller {
     pub user: User,
-    pub claims: Claims,
+    /// The session token's claims (basic provider); `None` for an identity another provider
+    /// vouched for.
+    pub claims: Option<Claims>,
     pub organization: Option<Organization>,
     pub membership: Option<Membership>,
 }
@@ -98,13 +103,20 @@ pub async fn authorize(
     if route.permission == Permission::Public {
         return Ok(None);
     }
-    let header = parts
-        .headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok());
-    let token = token::bearer(header).ok_or(ApiError::Unauthorized)?;
-    let claims = token::verify(&state.secrets().jwt, state.config(), token)?;
-    let user_id = claims.user_id().ok_or(ApiError::Unauthorized)?;
+    let identity = state
+        .authenticator()
+        .identify(&credentials(parts), &state.secrets().jwt, state.config())
+        .await?;
+    let user_id = match &identity {
+        Identity::Token(claims) => claims.user_id().ok_or(ApiError::Unauthorized)?,
+        Identity::Email(email) => {
+            match users::find_by_email(state.store(), email.as_str()).await? {
+                Some(user) => user.id,
+                // Not known yet: provisioned below, as for a token of an unknown user.
+                None => 0,
+            }
+        }
+    };
 
     let path = parts.uri.path();
     let slug = match route.permission {
@@ -126,16 +138,22 @@ pub async fn authorize(
     let user = match stored_user {
         Some(user) => user,
         None => {
-            let user = provision(state, &claims, slug.as_deref()).await?;
+            let user = provision(state, &identity, slug.as_deref()).await?;
             if let Some(slug) = &slug {
                 membership = memberships::membership(state.store(), slug, user.id).await?;
             }
             user
         }
     };
-    if user.token_version != claims.tv || user.email != claims.email {
-        return Err(ApiError::Unauthorized);
-    }
+    let claims = match identity {
+        Identity::Token(claims) => {
+            if user.token_version != claims.tv || user.email != claims.email {
+                return Err(ApiError::Unauthorized);
+            }
+            Some(claims)
+        }
+        Identity::Email(_) => None,
+    };
 
     let caller = Caller {
         user,
@@ -177,30 +195,46 @@ async fn slug_of_organization_id(state: &AppState, id: i32) -> Result<String, Ap
         .ok_or_else(|| ApiError::NotFound(ORGANIZATION_NOT_FOUND.into()))
 }
 
-/// A valid token whose user does not exist (Q-U9, Dispatch's auto-provisioning): the user is
-/// found by email, or created with a random password as Member of the auto-join organizations.
+/// A caller not known yet (Q-U9, Dispatch's auto-provisioning): a valid token of a user that
+/// does not exist, or the first sign-in of an email an identity provider vouched for. The user
+/// is found by email, or created with a random password as Member of the auto-join
+/// organizations.
 ///
-/// A user found by email must be the token's: its id is the token's `sub`, or it was
-/// provisioned from that `sub`. Otherwise a token of a deleted account would authenticate as
-/// whoever holds its email later.
+/// A user found by email for a token must be the token's: its id is the token's `sub`, or it
+/// was provisioned from that `sub`. Otherwise a token of a deleted account would authenticate
+/// as whoever holds its email later. An email from a provider is the identity itself.
 async fn provision(
     state: &AppState,
-    claims: &Claims,
+    identity: &Identity,
     url_slug: Option<&str>,
 ) -> Result<User, ApiError> {
-    let owned_by_token = |user: User| {
-        let subject = user.provisioning_subject.as_deref();
-        if claims.user_id() == Some(user.id) || subject == Some(claims.sub.as_str()) {
-            Ok(user)
-        } else {
-            Err(ApiError::Unauthorized)
+    let (email, subject) = match identity {
+        Identity::Token(claims) => (claims.email.clone(), claims.sub.clone()),
+        Identity::Email(email) => (
+            email.as_str().to_owned(),
+            format!(
+                "{}:{}",
+                state.authenticator().provider().slug(),
+                email.as_str()
+            ),
+        ),
+    };
+    let owned_by_token = |user: User| match identity {
+        Identity::Email(_) => Ok(user),
+        Identity::Token(claims) => {
+            let provisioned_from = user.provisioning_subject.as_deref();
+            if claims.user_id() == Some(user.id) || provisioned_from == Some(claims.sub.as_str()) {
+                Ok(user)
+            } else {
+                Err(ApiError::Unauthorized)
+            }
         }
     };
-    if let Some(user) = users::find_by_email(state.store(), &claims.email).await? {
+    if let Some(user) = users::find_by_email(state.store(), &email).await? {
         return owned_by_token(user);
     }
-    let email = dispatch_domain::model::EmailAddress::parse(&claims.email)
-        .map_err(|_| ApiError::Unauthorized)?;
+    let email =
+        dispatch_domain::model::EmailAddress::parse(&email).map_err(|_| ApiError::Unauthorized)?;
     let memberships = users::auto_join_organizations(
         state.store(),
         &state.config().auto_join,
@@ -212,11 +246,11 @@ async fn provision(
         .hash(&dispatch_domain::auth::Password::random())
         .await?;
     let created =
-        users::create_provisioned(state.store(), &email, hash, &memberships, &claims.sub).await;
+        users::create_provisioned(state.store(), &email, hash, &memberships, &subject).await;
     let user = match created {
         Ok(user) => user,
         // Created concurrently by another request (with the same token, or not).
-        Err(DomainError::Invalid(_)) => users::find_by_email(state.store(), &claims.email)
+        Err(DomainError::Invalid(_)) => users::find_by_email(state.store(), email.as_str())
             .await?
             .ok_or(ApiError::Unauthorized)
             .and_then(owned_by_token)?,
@@ -229,4 +263,34 @@ async fn provision(
     // The new user starts at token version 0; a token for an older account of that email
     // keeps its own version and is refused by the caller's check.
     Ok(user)
+}
+
+/// What the request offers the authentication provider: its headers, and what an API Gateway
+/// authorizer verified (only present behind an authorizer; a client cannot forge the request
+/// context).
+fn credentials(parts: &Parts) -> Credentials {
+    let mut credentials = Credentials {
+        authorization: parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned),
+        headers: parts
+            .headers
+            .iter()
+            .filter_map(|(name, value)| {
+                Some((name.as_str().to_owned(), value.to_str().ok()?.to_owned()))
+            })
+            .collect(),
+        ..Credentials::default()
+    };
+    if let Some(RequestContext::ApiGatewayV2(context)) = parts.extensions.request_context_ref()
+        && let Some(authorizer) = &context.authorizer
+    {
+        credentials.jwt_authorizer_claims = authorizer.jwt.as_ref().map(|jwt| jwt.claims.clone());
+        if !authorizer.fields.is_empty() {
+            credentials.lambda_authorizer = Some(authorizer.fields.clone());
+        }
+    }
+    credentials
 }

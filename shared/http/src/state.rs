@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use dispatch_domain::auth::Passwords;
+use dispatch_domain::auth::provider::Authenticator;
 use dispatch_domain::aws_sdk::{CallBounds, load_sdk_config};
 use dispatch_domain::config::{Config, ConfigError};
 use dispatch_domain::migrations::SUPPORTED;
@@ -21,6 +22,7 @@ struct Inner {
     store: Store,
     secrets: Secrets,
     passwords: Passwords,
+    authenticator: Authenticator,
 }
 
 /// Why start-up failed. Its `Display` is the one line printed before exiting.
@@ -52,11 +54,13 @@ pub const STARTUP_BUDGET: std::time::Duration = std::time::Duration::from_secs(8
 impl AppState {
     /// State from parts (tests and the dev server build their own).
     pub fn new(config: Config, store: Store, secrets: Secrets) -> Self {
+        let authenticator = Authenticator::new(config.authentication.clone());
         Self(Arc::new(Inner {
             config,
             store,
             secrets,
             passwords: Passwords::default(),
+            authenticator,
         }))
     }
 
@@ -125,6 +129,11 @@ impl AppState {
                 "DISPATCH_ENCRYPTION_SECRET_ID is not set for this function"
             ))
         })
+    }
+
+    /// The authentication provider, with its cached keys.
+    pub fn authenticator(&self) -> &Authenticator {
+        &self.0.authenticator
     }
 
     /// Password hashing and verification.

@@ -4,6 +4,7 @@
 pub mod current_password;
 pub mod login;
 pub mod password;
+pub mod provider;
 pub mod throttle;
 pub mod token;
 

@@ -116,14 +116,13 @@ async fn reconcile_organization(ctx: &mut JobContext<'_>, slug: &str) -> Result<
     let subject = format!("organization {slug}");
     // The organization must still be there and not being deleted (an update would recreate
     // it), and be the one counted, not another created since under the same slug.
-    let id = number_attribute(&item, "id").unwrap_or_default();
-    let live = Some(
-        Expression::item_live().and(
-            Expression::new("#organization_id = :organization_id")
-                .name("#organization_id", "id")
-                .value(":organization_id", AttributeValue::N(id.to_string())),
-        ),
-    );
+    let same_organization = match number_attribute(&item, "id") {
+        Some(id) => Expression::new("#organization_id = :organization_id")
+            .value(":organization_id", AttributeValue::N(id.to_string())),
+        None => Expression::new("attribute_not_exists(#organization_id)"),
+    }
+    .name("#organization_id", "id");
+    let live = Some(Expression::item_live().and(same_organization));
     repair(ctx, &subject, &key, &recounts, changes, live).await
 }
 
