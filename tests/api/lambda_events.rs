@@ -15,11 +15,17 @@ const CASES: &[(&str, Function, u16, u16)] = &[
     // The fixture's user does not exist: Dispatch's bad-credentials 422.
     ("auth-login", Function::Auth, 422, 422),
     ("auth-me", Function::Auth, 401, 200),
+    // An ALB target-group event (lambda_http's `alb` feature); its `x-amzn-oidc-data` counts only
+    // under the ALB provider (tests/api/auth_alb.rs replays it so).
+    ("alb-auth-me", Function::Auth, 401, 200),
     // Registration needs no token; the second replay finds the email taken.
     ("auth-register", Function::Auth, 200, 422),
     ("auth-myrole", Function::Auth, 401, 200),
     ("auth-settings-get", Function::Auth, 401, 200),
     ("auth-settings-put", Function::Auth, 401, 200),
+    // The default project's MFA plugin is disabled: Dispatch's refusal (tests/api/mfa/api.rs
+    // replays it with the plugin enabled).
+    ("auth-mfa", Function::Auth, 401, 400),
     ("users-list", Function::Users, 401, 200),
     // User 1 is the member whose token the second replay carries.
     ("users-get", Function::Users, 401, 200),

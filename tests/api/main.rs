@@ -5,6 +5,9 @@ mod helpers;
 
 mod account_authority;
 mod auth;
+mod auth_alb;
+mod auth_header;
+mod auth_pkce;
 mod auth_tokens;
 mod cli;
 mod counters;
@@ -19,6 +22,7 @@ mod list;
 mod list_ui_calls;
 mod login_throttle;
 mod maintenance;
+mod mfa;
 mod migrations;
 mod organization_delete;
 mod organization_invariants;

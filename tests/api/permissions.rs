@@ -20,6 +20,7 @@ const MATRIX: &[(&str, &str, &str)] = &[
     ("GET", "/api/v1/default/auth/myrole", "OMAmx"),
     ("GET", "/api/v1/default/auth/me/settings", "OMAmx"),
     ("PUT", "/api/v1/default/auth/me/settings", "OMAmx"),
+    ("POST", "/api/v1/default/auth/mfa", "OMAmx"),
     ("GET", "/api/v1/default/users", "OMAm-"),
     ("POST", "/api/v1/default/users", "O----"),
     ("GET", "/api/v1/default/users/{self}", "OMAm-"),

@@ -7,10 +7,12 @@
 //! | `POST /api/v1/{organization}/auth/register` | [`register`] |
 //! | `GET /api/v1/{organization}/auth/me`, `GET …/auth/myrole` | [`me`] |
 //! | `GET`/`PUT /api/v1/{organization}/auth/me/settings` | [`settings`] |
+//! | `POST /api/v1/{organization}/auth/mfa` | [`mfa`] |
 
 pub mod health;
 pub mod login;
 pub mod me;
+pub mod mfa;
 pub mod register;
 pub mod settings;
 
@@ -48,6 +50,11 @@ pub fn routes() -> RouteHandlers {
             Method::Put,
             "/api/v1/{organization}/auth/me/settings",
             settings::update_settings,
+        )
+        .handle(
+            Method::Post,
+            "/api/v1/{organization}/auth/mfa",
+            mfa::mfa_check,
         )
 }
 

@@ -4,6 +4,7 @@
 
 pub mod data;
 pub mod database;
+pub mod mfa;
 pub mod migrate;
 pub mod organization;
 pub mod plugins;
@@ -30,6 +31,9 @@ pub enum Command {
     /// Create and migrate the table.
     #[command(subcommand)]
     Database(database::DatabaseCommand),
+    /// MFA challenges: create one and print its approval link, wait for its answer.
+    #[command(subcommand)]
+    Mfa(mfa::MfaCommand),
     /// Operator decisions about organizations (the default organization).
     #[command(subcommand)]
     Organization(organization::OrganizationCommand),
@@ -55,6 +59,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     let target = || target::Target::load(&cli.global);
     match cli.command {
         Command::Database(command) => database::run(command, &target().await?).await,
+        Command::Mfa(command) => mfa::run(command, &target().await?).await,
         Command::Organization(command) => organization::run(command, &target().await?).await,
         Command::Plugins(command) => plugins::run(command, &target().await?).await,
         Command::Scheduler(command) => scheduler::run(command, &target().await?).await,

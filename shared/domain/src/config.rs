@@ -168,6 +168,71 @@ pub const SETTINGS: &[Setting] = &[
         default: Some("8000"),
         meaning: "longest a request may take before it is answered 503 (1000 to 25000 ms)",
     },
+    Setting {
+        name: "DISPATCH_AUTHENTICATION_PROVIDER_SLUG",
+        default: Some("dispatch-auth-provider-basic"),
+        meaning: "how callers are identified: -basic, -pkce, -header, -aws-alb, or empty for none",
+    },
+    Setting {
+        name: "DISPATCH_AUTHENTICATION_DEFAULT_USER",
+        default: Some("dispatch@example.com"),
+        meaning: "the caller of every request when authentication is off",
+    },
+    Setting {
+        name: "DISPATCH_AUTHENTICATION_DISABLED_IN_LAMBDA",
+        default: Some("false"),
+        meaning: "allow an empty provider slug inside Lambda",
+    },
+    Setting {
+        name: "DISPATCH_AUTHENTICATION_PROVIDER_PKCE_JWKS",
+        default: None,
+        meaning: "PKCE: the identity provider's JWKS URL",
+    },
+    Setting {
+        name: "DISPATCH_AUTHENTICATION_PROVIDER_PKCE_JWT_AUTHORIZER",
+        default: Some("false"),
+        meaning: "PKCE: read the claims the HTTP API's JWT authorizer verified",
+    },
+    Setting {
+        name: "DISPATCH_AUTHENTICATION_PROVIDER_PKCE_JWKS_CACHE_SECONDS",
+        default: Some("300"),
+        meaning: "PKCE: how long fetched keys are kept",
+    },
+    Setting {
+        name: "DISPATCH_JWT_EMAIL_OVERRIDE",
+        default: Some("email"),
+        meaning: "PKCE: the claim holding the email",
+    },
+    Setting {
+        name: "DISPATCH_AUTHENTICATION_PROVIDER_HEADER_NAME",
+        default: Some("remote-user"),
+        meaning: "header: the header or authorizer context key naming the caller",
+    },
+    Setting {
+        name: "DISPATCH_AUTHENTICATION_PROVIDER_HEADER_TRUSTED_PROXY",
+        default: Some("false"),
+        meaning: "header: believe the raw header (a proxy you control sets and strips it)",
+    },
+    Setting {
+        name: "DISPATCH_AUTHENTICATION_PROVIDER_AWS_ALB_ARN",
+        default: None,
+        meaning: "ALB: the only load balancer whose signature is accepted",
+    },
+    Setting {
+        name: "DISPATCH_AUTHENTICATION_PROVIDER_AWS_ALB_EMAIL_CLAIM",
+        default: Some("email"),
+        meaning: "ALB: the claim holding the email",
+    },
+    Setting {
+        name: "DISPATCH_AUTHENTICATION_PROVIDER_AWS_ALB_PUBLIC_KEY_CACHE_SECONDS",
+        default: Some("300"),
+        meaning: "ALB: how long a public key is kept",
+    },
+    Setting {
+        name: "DISPATCH_AUTHENTICATION_PROVIDER_AWS_ALB_PUBLIC_KEY_URL",
+        default: Some("https://public-keys.auth.elb.<region>.amazonaws.com"),
+        meaning: "ALB: where the public keys are",
+    },
 ];
 
 impl Config {

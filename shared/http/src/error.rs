@@ -1,7 +1,8 @@
 //! The one error type of the API and its mapping to HTTP.
 //!
 //! Every failure a client can see is an [`ApiError`]; [`IntoResponse`] turns it into Dispatch's
-//! body, `{"detail":[{"msg":…,"loc":…,"type":…}]}`, in this one place. Domain failures arrive as
+//! body, `{"detail":[{"msg":…,"loc":…,"type":…}]}`, in this one place (or `{"detail":"…"}` for
+//! [`ApiError::BadRequestDetail`], the few routes where Dispatch answers a bare string). Domain failures arrive as
 //! `DomainError`s and are mapped here once (`From<DomainError>`), so the domain never knows a
 //! status or a `loc`. Internal errors are logged with their whole chain and answered with
 //! Dispatch's opaque 500 body, never their text.
@@ -54,6 +55,11 @@ pub enum ApiError {
     /// 400 with a message (Dispatch uses it for e.g. "Invalid current password").
     #[error("bad request: {0}")]
     BadRequest(Cow<'static, str>),
+    /// 400 whose body is `{"detail":"<msg>"}`, a bare string: Dispatch's `HTTPException` with a
+    /// string detail, on the routes whose refusals it words that way (`POST /auth/mfa`,
+    /// D-MFA1). Handlers opt in with [`ApiError::string_detail`].
+    #[error("bad request: {0}")]
+    BadRequestDetail(Cow<'static, str>),
     /// 401: missing, malformed, expired or revoked credentials. Always the same body.
     #[error("could not validate credentials")]
     Unauthorized,
@@ -104,11 +110,21 @@ impl ApiError {
         ApiError::Validation(vec![ErrorDetail::new(msg, loc, kind)])
     }
 
+    /// A domain failure of a route where Dispatch answers its 400s with a bare string detail:
+    /// a `BadRequest` becomes [`ApiError::BadRequestDetail`]; every other failure maps as
+    /// everywhere (`From<DomainError>`).
+    pub fn string_detail(error: DomainError) -> Self {
+        match error {
+            DomainError::BadRequest(msg) => ApiError::BadRequestDetail(msg),
+            other => other.into(),
+        }
+    }
+
     /// The HTTP status this error answers with.
     pub fn status(&self) -> StatusCode {
         match self {
             ApiError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
-            ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            ApiError::BadRequest(_) | ApiError::BadRequestDetail(_) => StatusCode::BAD_REQUEST,
             ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::NotFound(_) | ApiError::RouteNotFound => StatusCode::NOT_FOUND,
@@ -122,12 +138,15 @@ impl ApiError {
         }
     }
 
-    /// The `detail` list of the body.
+    /// The `detail` list of the body (for [`ApiError::BadRequestDetail`], whose body holds the
+    /// bare message, the list it would have: see [`ApiError::body`]).
     pub fn details(&self) -> Vec<ErrorDetail> {
         let one = |msg: &str, loc: Vec<Value>, kind: &str| vec![ErrorDetail::new(msg, loc, kind)];
         match self {
             ApiError::Validation(details) => details.clone(),
-            ApiError::BadRequest(msg) => one(msg, loc!["body"], "value_error"),
+            ApiError::BadRequest(msg) | ApiError::BadRequestDetail(msg) => {
+                one(msg, loc!["body"], "value_error")
+            }
             ApiError::Unauthorized => one(
                 messages::UNAUTHENTICATED,
                 loc!["header", "Authorization"],
@@ -159,13 +178,24 @@ impl ApiError {
     }
 }
 
+impl ApiError {
+    /// The response body: `{"detail": [...]}`, or `{"detail": "<msg>"}` for
+    /// [`ApiError::BadRequestDetail`].
+    pub fn body(&self) -> Value {
+        match self {
+            ApiError::BadRequestDetail(msg) => serde_json::json!({ "detail": msg }),
+            other => serde_json::json!({ "detail": other.details() }),
+        }
+    }
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         if let ApiError::Internal(error) = &self {
             tracing::error!(error = format!("{error:#}"), "internal error");
         }
         let status = self.status();
-        let body = serde_json::json!({ "detail": self.details() });
+        let body = self.body();
         let mut response = (status, Json(body)).into_response();
         let retry_after = match &self {
             ApiError::Unavailable => Some(1),
@@ -264,6 +294,19 @@ mod tests {
         assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
         assert!(!body.to_string().contains("xyz"));
         assert_eq!(body["detail"][0]["msg"], "Unknown");
+    }
+
+    #[test]
+    fn a_string_detail_is_a_bare_string_for_bad_requests_only() {
+        let error = ApiError::string_detail(DomainError::BadRequest("Action mismatch".into()));
+        assert_eq!(error.status(), StatusCode::BAD_REQUEST);
+        assert_eq!(
+            error.body(),
+            serde_json::json!({"detail": "Action mismatch"})
+        );
+        let other = ApiError::string_detail(DomainError::NotFound("x".into()));
+        assert_eq!(other.status(), StatusCode::NOT_FOUND);
+        assert_eq!(other.body()["detail"][0]["msg"], "x");
     }
 
     #[test]

@@ -236,6 +236,13 @@ pub const ROUTES: &[Route] = &[
         F::Auth,
         P::Authenticated,
     ),
+    // Identity only, like `/auth/me`: the challenge must be the caller's (D-MFA1).
+    route(
+        Post,
+        "/api/v1/{organization}/auth/mfa",
+        F::Auth,
+        P::Authenticated,
+    ),
     // Users.
     route(
         Get,

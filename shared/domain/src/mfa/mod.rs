@@ -1,7 +1,7 @@
 //! MFA challenges of the built-in `dispatch-auth-mfa` plugin (Dispatch's `MfaChallenge`):
 //! something asks a user to confirm an action, the user opens the challenge's link in the UI,
 //! and the UI calls `POST /{organization}/auth/mfa`, which approves it ([`validate`]); whoever
-//! asked waits for the approval ([`wait_for_challenge`]). Compatibility: D-AUTH7.
+//! asked waits for the approval ([`wait_for_challenge`]). Compatibility: D-MFA1.
 //!
 //! A challenge is one item, `MFA#<uuid>` / `MFA`, holding its organization (slug and id), the
 //! project, the user (id and email), the action, its status and two times in epoch seconds:
@@ -18,7 +18,7 @@ mod wait;
 
 pub use validate::{
     ACTION_MISMATCH, BUILT_IN_PLUGIN, INVALID_CHALLENGE, MFA_PLUGIN_TYPE, MfaPayload,
-    NOT_ENABLED, NO_LONGER_VALID, check, validate,
+    NO_LONGER_VALID, NOT_ENABLED, check, validate,
 };
 pub use wait::{DEFAULT_POLL, DEFAULT_TIMEOUT, wait_for_challenge};
 
@@ -50,6 +50,8 @@ pub const RETENTION: Duration = Duration::from_secs(86_400);
 const ENTITY: &str = "MfaChallenge";
 /// The label of the "project is live" condition of a creation.
 const PROJECT_LABEL: &str = "mfa-project";
+/// The label of the new challenge (a fresh UUID: its condition never fails in practice).
+const CHALLENGE_LABEL: &str = "mfa-challenge";
 /// The label of the conditional status moves.
 pub(crate) const PENDING_LABEL: &str = "mfa-pending";
 
@@ -154,10 +156,7 @@ pub async fn create_challenge(
     }
     if lifetime > MAX_LIFETIME {
         return Err(DomainError::invalid(
-            format!(
-                "The lifetime is at most {} seconds",
-                MAX_LIFETIME.as_secs()
-            ),
+            format!("The lifetime is at most {} seconds", MAX_LIFETIME.as_secs()),
             crate::body!["lifetime"],
             "less_than_equal",
         ));
@@ -186,13 +185,10 @@ pub async fn create_challenge(
         Expression::item_live(),
         PROJECT_LABEL,
     )?;
-    tx.put_new(item, PENDING_LABEL)?;
-    store
-        .transact(tx)
-        .await
-        .on_condition(PROJECT_LABEL, || {
-            DomainError::NotFound(project_reads::NOT_FOUND.into())
-        })?;
+    tx.put_new(item, CHALLENGE_LABEL)?;
+    store.transact(tx).await.on_condition(PROJECT_LABEL, || {
+        DomainError::NotFound(project_reads::NOT_FOUND.into())
+    })?;
     Ok(challenge)
 }
 

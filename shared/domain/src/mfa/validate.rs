@@ -87,9 +87,11 @@ pub async fn validate(
         if check(&challenge, caller, payload.action.as_str(), now)? == Status::Approved {
             return Ok(Status::Approved);
         }
-        let still_valid = Expression::new("#expires > :checked_at")
+        // Valid still at the write's own time: a second that ends between the read and the
+        // write cannot approve a challenge past its expiry.
+        let still_valid = Expression::new("#expires > :written_at")
             .name("#expires", "expires_at")
-            .value(":checked_at", AttributeValue::N(now.to_string()));
+            .value(":written_at", AttributeValue::N(now_seconds().to_string()));
         match settle(store, &id, Status::Approved, Some(still_valid)).await {
             Ok(()) => return Ok(Status::Approved),
             Err(StoreError::ConditionFailed { label }) if label == PENDING_LABEL => continue,

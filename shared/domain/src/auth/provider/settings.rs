@@ -153,6 +153,12 @@ impl Provider {
                         "DISPATCH_AUTHENTICATION_PROVIDER_PKCE_JWKS",
                     ));
                 }
+                if let Some(url) = &settings.jwks_url {
+                    super::pkce::check_jwks_url(url).map_err(|reason| ConfigError::Malformed {
+                        name: "DISPATCH_AUTHENTICATION_PROVIDER_PKCE_JWKS",
+                        reason,
+                    })?;
+                }
                 Provider::Pkce(settings)
             }
             HEADER => Provider::Header(HeaderSettings {
@@ -178,6 +184,10 @@ impl Provider {
                         format!("https://public-keys.auth.elb.{region}.amazonaws.com")
                     }
                 };
+                super::alb::keys::key_base(&key_url).map_err(|reason| ConfigError::Malformed {
+                    name: "DISPATCH_AUTHENTICATION_PROVIDER_AWS_ALB_PUBLIC_KEY_URL",
+                    reason,
+                })?;
                 Provider::AwsAlb(AlbSettings {
                     alb_arn,
                     email_claim: value("DISPATCH_AUTHENTICATION_PROVIDER_AWS_ALB_EMAIL_CLAIM")
@@ -284,6 +294,18 @@ mod tests {
         assert!(
             matches!(alb, Provider::AwsAlb(s) if s.key_url == "https://public-keys.auth.elb.eu-west-1.amazonaws.com")
         );
+        let plain_http = provider(&[
+            ("DISPATCH_AUTHENTICATION_PROVIDER_SLUG", AWS_ALB),
+            (
+                "DISPATCH_AUTHENTICATION_PROVIDER_AWS_ALB_ARN",
+                "arn:aws:elasticloadbalancing:eu-west-1:1:loadbalancer/app/x/y",
+            ),
+            (
+                "DISPATCH_AUTHENTICATION_PROVIDER_AWS_ALB_PUBLIC_KEY_URL",
+                "http://keys.example.com",
+            ),
+        ]);
+        assert!(plain_http.is_err(), "the ALB's key URL must be https");
         let header = provider(&[("DISPATCH_AUTHENTICATION_PROVIDER_SLUG", HEADER)]).unwrap();
         assert!(
             matches!(header, Provider::Header(s) if s.header_name == "remote-user" && !s.trusted_proxy)
