@@ -47,7 +47,11 @@ async fn a_client_sent_identity_header_is_refused_without_a_trusted_proxy() {
         response.body["detail"][0]["msg"],
         "Could not validate credentials"
     );
-    let event = call_event(&dispatch_auth::router(app.state.clone()).unwrap(), &me_event(None)).await;
+    let event = call_event(
+        &dispatch_auth::router(app.state.clone()).unwrap(),
+        &me_event(None),
+    )
+    .await;
     assert_eq!(event.status, StatusCode::UNAUTHORIZED);
     let nobody = dispatch_domain::users::find_by_email(&app.store, "mallory@example.com")
         .await
