@@ -44,6 +44,7 @@ pub enum ChallengeCommand {
     /// nobody approves it in time. Fails unless it is approved.
     Wait {
         challenge_id: String,
+        /// How long to wait for an answer.
         #[arg(long, default_value_t = mfa::DEFAULT_TIMEOUT.as_secs())]
         timeout_seconds: u64,
     },

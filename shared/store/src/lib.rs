@@ -43,7 +43,7 @@
 //! | Migration history | `META` | `HISTORY#<when>#<id>` | | | every change of the version: who, when, how long, items touched |
 //! | Migration lock | `META` | `MIGRATION_LOCK` | | | the one migration runner (holder, token, lease end) |
 //! | Migration checkpoint | `META` | `CHECKPOINT#<id>#<up/down>#<pass>#<segment>` | | | how far a segment of an item pass got (removed when its step commits) |
-//! | MFA challenge | `MFA#<uuid>` | `MFA` | | | challenge by UUID |
+//! | MFA challenge | `MFA#<uuid>` | `MFA` | | | challenge by UUID: organization, project, user, action, status (pending → approved / denied / expired), `expires_at` (validity is decided from it; `ttl` removes the item a day later) |
 //! | Login throttle, account × IP | `THROTTLE#EMAIL#<email>` | `IP#<ip>#W<window>` | | | login slots left and failures of one account from one source in a 15-minute window ([`crate::auth::throttle`]; `ttl` cleans up) |
 //! | Login throttle, account | `THROTTLE#EMAIL#<email>` | `ACCOUNT#W<window>` | | | failures of one account from every source in an hour, the last one's time (the progressive delay) and the next turn of unknown sources |
 //! | Login throttle, known source | `THROTTLE#EMAIL#<email>` | `KNOWN#<ip>` | | | a source that logged in to the account with its password (`ttl`: 30 days, checked in code): it skips the account's delay |

@@ -56,7 +56,7 @@ async fn a_created_challenge_is_approved_through_its_link_and_the_wait_reports_i
 
     // What the UI does with the link's query: the body of its POST.
     let query: std::collections::HashMap<String, String> =
-        form_urlencoded::parse(link[prefix.len()..].as_bytes())
+        form_urlencoded::parse(&link.as_bytes()[prefix.len()..])
             .into_owned()
             .collect();
     assert_eq!(query["action"], action, "the action survives the link");
