@@ -105,3 +105,38 @@ async fn with_authentication_off_every_caller_is_the_default_user() {
     let again = app.send(me_with_header("someone@example.com")).await;
     assert_eq!(again.body["email"], "dispatch@example.com");
 }
+
+/// An identity that is not exactly an address (a look-alike Unicode character the parser
+/// would fold, `K` for `k`), or one the identity provider says is unverified, signs nobody in.
+#[tokio::test]
+async fn a_look_alike_or_unverified_email_signs_nobody_in() {
+    let app = header_app(false).await;
+    let router = dispatch_auth::router(app.state.clone()).unwrap();
+    let owner = app
+        .register("alice@korp.com", "correct horse battery")
+        .await;
+    assert!(!owner.is_empty());
+    let look_alike = serde_json::json!({"lambda": {"email": "alice@\u{212A}orp.com"}});
+    let response = call_event(&router, &me_event(Some(look_alike))).await;
+    assert_eq!(
+        response.status,
+        StatusCode::UNAUTHORIZED,
+        "{}",
+        response.body
+    );
+    let unverified = serde_json::json!({"jwt": {"claims": {
+        "email": "alice@korp.com", "email_verified": "false"
+    }, "scopes": null}});
+    let response = call_event(&router, &me_event(Some(unverified))).await;
+    assert_eq!(
+        response.status,
+        StatusCode::UNAUTHORIZED,
+        "{}",
+        response.body
+    );
+    let verified = serde_json::json!({"jwt": {"claims": {
+        "email": "alice@korp.com", "email_verified": "true"
+    }, "scopes": null}});
+    let response = call_event(&router, &me_event(Some(verified))).await;
+    assert_eq!(response.status, StatusCode::OK, "{}", response.body);
+}

@@ -13,7 +13,7 @@ use crate::error::ApiError;
 use crate::routes::{Permission, Route};
 use crate::state::AppState;
 use dispatch_domain::DomainError;
-use dispatch_domain::auth::provider::{Credentials, Identity};
+use dispatch_domain::auth::provider::{Credentials, Identity, Provider};
 use dispatch_domain::auth::token::Claims;
 use dispatch_domain::model::{Membership, Organization, OrganizationSlug, PrimaryKey, Role, User};
 use dispatch_domain::{memberships, users};
@@ -105,7 +105,11 @@ pub async fn authorize(
     }
     let identity = state
         .authenticator()
-        .identify(&credentials(parts), &state.secrets().jwt, state.config())
+        .identify(
+            &credentials(parts, state.authenticator().provider()),
+            &state.secrets().jwt,
+            state.config(),
+        )
         .await?;
     let user_id = match &identity {
         Identity::Token(claims) => claims.user_id().ok_or(ApiError::Unauthorized)?,
@@ -268,22 +272,26 @@ async fn provision(
 /// What the request offers the authentication provider: its headers, and what an API Gateway
 /// authorizer verified (only present behind an authorizer; a client cannot forge the request
 /// context).
-fn credentials(parts: &Parts) -> Credentials {
+fn credentials(parts: &Parts, provider: &Provider) -> Credentials {
     let mut credentials = Credentials {
         authorization: parts
             .headers
             .get(header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned),
-        headers: parts
-            .headers
-            .iter()
-            .filter_map(|(name, value)| {
-                Some((name.as_str().to_owned(), value.to_str().ok()?.to_owned()))
-            })
-            .collect(),
         ..Credentials::default()
     };
+    if *provider == Provider::Basic {
+        // The session token is all the basic provider looks at: no copy of the rest per request.
+        return credentials;
+    }
+    credentials.headers = parts
+        .headers
+        .iter()
+        .filter_map(|(name, value)| {
+            Some((name.as_str().to_owned(), value.to_str().ok()?.to_owned()))
+        })
+        .collect();
     if let Some(RequestContext::ApiGatewayV2(context)) = parts.extensions.request_context_ref()
         && let Some(authorizer) = &context.authorizer
     {

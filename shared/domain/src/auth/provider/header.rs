@@ -19,10 +19,15 @@ pub fn email(settings: &HeaderSettings, credentials: &Credentials) -> Result<Str
             .find_map(|key| context.get(*key)?.as_str().map(str::to_owned))
     });
     let from_jwt = || {
-        credentials
-            .jwt_authorizer_claims
-            .as_ref()
-            .and_then(|claims| claims.get("email").cloned())
+        let claims = credentials.jwt_authorizer_claims.as_ref()?;
+        let verified = claims
+            .get("email_verified")
+            .cloned()
+            .map(serde_json::Value::String);
+        if super::says_unverified(verified.as_ref()) {
+            return None;
+        }
+        claims.get("email").cloned()
     };
     let from_header = || {
         settings

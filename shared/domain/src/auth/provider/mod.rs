@@ -44,6 +44,24 @@ impl Credentials {
     }
 }
 
+/// Whether an identity provider says the email is not verified (`email_verified` false, as a
+/// boolean, a string or a number: claims arrive in each form, and an API Gateway authorizer
+/// turns them all into strings). An email is all that identifies a user here, so such a token
+/// would let whoever registered an address at the provider sign in as its owner.
+pub fn says_unverified(email_verified: Option<&serde_json::Value>) -> bool {
+    match email_verified {
+        Some(serde_json::Value::Bool(verified)) => !verified,
+        Some(serde_json::Value::String(verified)) => {
+            matches!(
+                verified.trim().to_ascii_lowercase().as_str(),
+                "false" | "0" | "no"
+            )
+        }
+        Some(serde_json::Value::Number(verified)) => verified.as_f64() == Some(0.0),
+        _ => false,
+    }
+}
+
 /// Who the caller is.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Identity {
@@ -102,8 +120,13 @@ impl Authenticator {
             (Provider::AwsAlb(_), _, Some(verifier)) => verifier.email(credentials).await?,
             _ => return Err(DomainError::Unauthenticated),
         };
-        EmailAddress::parse(&email)
-            .map(Identity::Email)
-            .map_err(|_| DomainError::Unauthenticated)
+        let address = EmailAddress::parse(&email).map_err(|_| DomainError::Unauthenticated)?;
+        // The address as the provider sent it, but for the case of its domain: parsing folds
+        // Unicode look-alikes (a Kelvin sign for `k`) that the provider treats as another
+        // address, and two of its users must not become one account here.
+        if !address.as_str().eq_ignore_ascii_case(email.trim()) {
+            return Err(DomainError::Unauthenticated);
+        }
+        Ok(Identity::Email(address))
     }
 }

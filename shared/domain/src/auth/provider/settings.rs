@@ -153,6 +153,12 @@ impl Provider {
                         "DISPATCH_AUTHENTICATION_PROVIDER_PKCE_JWKS",
                     ));
                 }
+                // Verifying tokens itself, the function must know which application they are
+                // for: identity providers share keys across applications (and tenants), so
+                // without an audience any of their tokens would sign in here.
+                if !settings.trust_jwt_authorizer && settings.audience.is_none() {
+                    return Err(ConfigError::Missing("DISPATCH_JWT_AUDIENCE"));
+                }
                 if let Some(url) = &settings.jwks_url {
                     super::pkce::check_jwks_url(url).map_err(|reason| ConfigError::Malformed {
                         name: "DISPATCH_AUTHENTICATION_PROVIDER_PKCE_JWKS",

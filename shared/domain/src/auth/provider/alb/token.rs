@@ -125,6 +125,9 @@ impl Unverified<'_> {
         let claims: serde_json::Map<String, serde_json::Value> =
             serde_json::from_slice(&decode(self.payload)?)
                 .map_err(|_| "payload not a JSON object")?;
+        if super::super::says_unverified(claims.get("email_verified")) {
+            return Err("the provider says the email is not verified");
+        }
         claims
             .get(email_claim)
             .and_then(serde_json::Value::as_str)

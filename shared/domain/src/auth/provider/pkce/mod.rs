@@ -188,12 +188,7 @@ impl PkceVerifier {
         {
             return Err("wrong issuer");
         }
-        let unverified = match claim("email_verified") {
-            Some(Value::Bool(verified)) => !verified,
-            Some(Value::String(verified)) => verified == "false",
-            _ => false,
-        };
-        if unverified && self.settings.email_claim == "email" {
+        if super::says_unverified(claim("email_verified").as_ref()) {
             return Err("the provider says the email is not verified");
         }
         let email = claim(&self.settings.email_claim).ok_or("no email claim")?;

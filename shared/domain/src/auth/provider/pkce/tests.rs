@@ -302,6 +302,7 @@ fn a_jwks_url_that_is_not_https_stops_start_up() {
         super::super::Provider::from_lookup(|name| match name {
             "DISPATCH_AUTHENTICATION_PROVIDER_SLUG" => Some(super::super::settings::PKCE.into()),
             "DISPATCH_AUTHENTICATION_PROVIDER_PKCE_JWKS" => Some(url.into()),
+            "DISPATCH_JWT_AUDIENCE" => Some("dispatch-ui".into()),
             _ => None,
         })
     };
@@ -309,4 +310,44 @@ fn a_jwks_url_that_is_not_https_stops_start_up() {
     assert!(provider("http://127.0.0.1:8080/jwks").is_ok());
     let error = provider("http://idp.example.com/jwks").unwrap_err();
     assert!(error.to_string().contains("PKCE_JWKS"), "{error}");
+}
+
+#[test]
+fn verifying_tokens_itself_the_provider_needs_the_audience_they_are_for() {
+    let error = super::super::Provider::from_lookup(|name| match name {
+        "DISPATCH_AUTHENTICATION_PROVIDER_SLUG" => Some(super::super::settings::PKCE.into()),
+        "DISPATCH_AUTHENTICATION_PROVIDER_PKCE_JWKS" => {
+            Some("https://idp.example.com/.well-known/jwks.json".into())
+        }
+        _ => None,
+    })
+    .unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "configuration error: DISPATCH_JWT_AUDIENCE is not set"
+    );
+}
+
+#[test]
+fn an_unverified_email_is_refused_in_every_form_a_claim_takes() {
+    use serde_json::json;
+    for unverified in [
+        json!(false),
+        json!("false"),
+        json!("False"),
+        json!("0"),
+        json!(0),
+    ] {
+        assert!(
+            super::super::says_unverified(Some(&unverified)),
+            "{unverified}"
+        );
+    }
+    for verified in [json!(true), json!("true"), json!(1)] {
+        assert!(
+            !super::super::says_unverified(Some(&verified)),
+            "{verified}"
+        );
+    }
+    assert!(!super::super::says_unverified(None));
 }
