@@ -9,7 +9,7 @@ use dispatch_store::{Expression, keys};
 use http::StatusCode;
 use serde_json::json;
 
-use super::{assert_approved, assert_refused, payload, setup, user};
+use super::{PASSWORD, assert_approved, assert_refused, payload, setup, user};
 use crate::helpers::call_event;
 use crate::lambda_events::fixture;
 
@@ -232,4 +232,32 @@ async fn an_api_gateway_event_approves_a_challenge() {
     t.enable_mfa_plugin(&t.admin, "default", "default").await;
     assert_approved(&call_event(&router, &event.to_string()).await);
     assert_eq!(t.stored(&challenge.challenge_id).await, Status::Approved);
+}
+
+/// A challenge is approved only through its own project: another project of the organization
+/// with MFA enabled does not approve it.
+#[tokio::test]
+async fn a_challenge_is_approved_only_through_its_own_project() {
+    let t = setup().await;
+    let owner = t
+        .app
+        .registered_with_role(
+            "owner@example.com",
+            PASSWORD,
+            dispatch_domain::model::Role::Owner,
+        )
+        .await;
+    let other = t.app.post_project(&owner, "default", "Payments").await;
+    t.enable_mfa_plugin(&t.admin, "default", "default").await;
+    t.enable_mfa_plugin(&t.admin, "default", "Payments").await;
+    let challenge = t.challenge().await;
+    let mut elsewhere = payload(&challenge);
+    elsewhere["project_id"] = other["id"].clone();
+
+    assert_refused(
+        &t.post(&t.token, "default", &elsewhere).await,
+        "Invalid challenge ID",
+    );
+    assert_eq!(t.stored(&challenge.challenge_id).await, Status::Pending);
+    assert_approved(&t.approve(&challenge).await);
 }

@@ -81,7 +81,13 @@ pub async fn validate(
     for _ in 0..APPROVE_ATTEMPTS {
         let challenge = load(store, &id)
             .await?
-            .filter(|c| c.organization == slug && c.organization_id == org.id)
+            // A challenge is found only under its own organization and project: approving it
+            // through another project (with MFA enabled) is not approving it.
+            .filter(|c| {
+                c.organization == slug
+                    && c.organization_id == org.id
+                    && i64::from(c.project_id) == payload.project_id
+            })
             .ok_or_else(|| bad(INVALID_CHALLENGE))?;
         let now = now_seconds();
         if check(&challenge, caller, payload.action.as_str(), now)? == Status::Approved {
