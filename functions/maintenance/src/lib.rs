@@ -7,11 +7,12 @@
 //! response is the summary. A job that fails makes the invocation fail, so the schedule's
 //! retries, the dead-letter queue and the error alarm see it.
 
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use dispatch_domain::aws_sdk::{CallBounds, load_sdk_config};
 use dispatch_domain::maintenance::{self, Budget, Job, Outcome, RunOptions, Summary};
 use dispatch_domain::migrations::SUPPORTED;
+use dispatch_domain::time::epoch_ms;
 use dispatch_store::Store;
 use dispatch_store::schema::recorded_version;
 use lambda_runtime::LambdaEvent;
@@ -99,7 +100,7 @@ pub async fn handle(
             message: error.to_string(),
         })?;
     // Printed for failed runs too: the template's alarms watch the `Failed` metric.
-    println!("{}", summary.embedded_metrics(epoch_ms() as i64));
+    println!("{}", summary.embedded_metrics(epoch_ms()));
     if summary.outcome == Outcome::Failed {
         return Err(MaintenanceError::Failed {
             job: job.name(),
@@ -111,14 +112,9 @@ pub async fn handle(
 
 /// The budget of an invocation whose deadline is `deadline_ms` (epoch milliseconds).
 pub fn budget_before(deadline_ms: u64) -> Budget {
-    let left = Duration::from_millis(deadline_ms.saturating_sub(epoch_ms()));
+    let left =
+        Duration::from_millis(deadline_ms.saturating_sub(u64::try_from(epoch_ms()).unwrap_or(0)));
     Budget::until(Instant::now() + left.saturating_sub(DEADLINE_RESERVE))
-}
-
-fn epoch_ms() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |elapsed| elapsed.as_millis() as u64)
 }
 
 /// Why a cold start failed; printed as one line before exiting.

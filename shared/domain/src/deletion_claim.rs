@@ -9,10 +9,11 @@
 //! marker only under its claim. The request's claim lasts longer than a request can live, the
 //! job's longer than its budget, so a claim lapses only when its remover is gone.
 
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use aws_sdk_dynamodb::types::AttributeValue;
 
+use crate::time::epoch_ms;
 use dispatch_store::item::{number_attribute, string_attribute};
 use dispatch_store::{Expression, Item, Key, Store, StoreError};
 
@@ -29,18 +30,12 @@ pub struct Claim {
     token: String,
 }
 
-fn now_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |elapsed| elapsed.as_millis() as i64)
-}
-
 impl Claim {
     /// A new claim for `hold` on the marker `marker` is about to write: returns the claim and
     /// the marker item carrying it.
     pub fn on_new_marker(marker: Item, hold: Duration) -> (Self, Item) {
         let token = format!("{:032x}", rand::random::<u128>());
-        let until = now_ms() + hold.as_millis() as i64;
+        let until = epoch_ms() + hold.as_millis() as i64;
         let claim = Self {
             marker: marker.key(),
             token: token.clone(),
@@ -56,7 +51,7 @@ impl Claim {
         hold: Duration,
     ) -> Result<Option<Self>, StoreError> {
         let token = format!("{:032x}", rand::random::<u128>());
-        let now = now_ms();
+        let now = epoch_ms();
         let update = Expression::new("SET #token = :token, #until = :until")
             .name("#token", TOKEN)
             .name("#until", UNTIL)
@@ -86,7 +81,7 @@ impl Claim {
         };
         Ok(
             string_attribute(&marker, TOKEN).as_deref() == Some(self.token.as_str())
-                && number_attribute(&marker, UNTIL).is_some_and(|until| until > now_ms()),
+                && number_attribute(&marker, UNTIL).is_some_and(|until| until > epoch_ms()),
         )
     }
 

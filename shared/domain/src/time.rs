@@ -5,6 +5,16 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 const FORMAT: &str = "%Y-%m-%dT%H:%M:%S%.6fZ";
 
+/// Now, in milliseconds since the Unix epoch: how leases, claims and deadlines are stored.
+pub fn epoch_ms() -> i64 {
+    Utc::now().timestamp_millis()
+}
+
+/// Now, in seconds since the Unix epoch.
+pub fn epoch_seconds() -> i64 {
+    Utc::now().timestamp()
+}
+
 /// A UTC instant that serialises as Dispatch does, e.g. `2024-01-02T03:04:05.000678Z`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Timestamp(DateTime<Utc>);

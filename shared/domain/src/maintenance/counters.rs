@@ -15,7 +15,7 @@
 //! only when their last change is [`QUIET_FOR`] old, so the index has every change the count
 //! says it has.
 
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use aws_sdk_dynamodb::types::AttributeValue;
 
@@ -131,10 +131,7 @@ async fn reconcile_collection(ctx: &mut JobContext<'_>, name: &str) -> Result<()
     let key = keys::collection_count(name);
     let item: Attributes = ctx.store.get_attributes(&key).await?.unwrap_or_default();
     let changed_at = number_attribute(&item, COUNTERS_CHANGED_AT).unwrap_or(0);
-    let now = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |elapsed| elapsed.as_secs() as i64);
-    if now - changed_at < QUIET_FOR.as_secs() as i64 {
+    if crate::time::epoch_seconds() - changed_at < QUIET_FOR.as_secs() as i64 {
         return Ok(());
     }
     let counted = ctx

@@ -5,12 +5,12 @@
 //! same work at once (each job is also safe without it: every repair is conditional). It lasts
 //! the run's budget plus a margin, so a run that crashed frees it by itself.
 
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use aws_sdk_dynamodb::types::AttributeValue;
 
 use super::summary::Summary;
-use crate::time::Timestamp;
+use crate::time::{Timestamp, epoch_ms};
 use dispatch_store::item::{number_attribute, string_attribute};
 use dispatch_store::{Expression, Store, StoreError, keys};
 
@@ -38,12 +38,6 @@ pub struct Lease {
     token: String,
 }
 
-fn now_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |elapsed| elapsed.as_millis() as i64)
-}
-
 /// Reads a job's state (consistent read).
 pub async fn read(store: &Store, job: &str) -> Result<JobState, StoreError> {
     let Some(item) = store.get_attributes(&keys::job_state(job)).await? else {
@@ -53,7 +47,7 @@ pub async fn read(store: &Store, job: &str) -> Result<JobState, StoreError> {
         string_attribute(&item, "lease_holder"),
         number_attribute(&item, "lease_until"),
     ) {
-        (Some(holder), Some(until)) if until > now_ms() => Some((holder, until)),
+        (Some(holder), Some(until)) if until > epoch_ms() => Some((holder, until)),
         _ => None,
     };
     Ok(JobState {
@@ -75,7 +69,7 @@ pub async fn acquire(
     budget: Duration,
 ) -> Result<Option<Lease>, StoreError> {
     let token = format!("{:032x}", rand::random::<u128>());
-    let now = now_ms();
+    let now = epoch_ms();
     let until = now + (budget + LEASE_MARGIN).as_millis() as i64;
     let update = Expression::new(
         "SET #holder = :holder, #token = :token, #until = :until, #started = :started, #entity = :entity",

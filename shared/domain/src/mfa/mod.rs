@@ -30,7 +30,6 @@ use crate::config::ConfigError;
 use crate::error::{DomainError, OnCondition};
 use crate::model::{Organization, ShortText, User};
 use crate::project_reads;
-use crate::time::Timestamp;
 use dispatch_store::keys::{self, Key};
 use dispatch_store::{Expression, Item, Store, StoreError, Transaction};
 
@@ -113,7 +112,7 @@ impl Challenge {
 
 /// Now, in epoch seconds.
 pub(crate) fn now_seconds() -> i64 {
-    Timestamp::now().unix_seconds()
+    crate::time::epoch_seconds()
 }
 
 /// The key of challenge `id` (a normalised UUID, see [`parse_id`]).
