@@ -35,6 +35,7 @@ mod plugins_api;
 mod plugins_cli;
 mod projects_api;
 mod resilience;
+mod round_trips;
 mod route_table;
 mod secrets;
 mod store;

@@ -216,6 +216,7 @@ async fn main() -> anyhow::Result<()> {
                 organization_id: org.id,
                 organization_slug: OrganizationSlug::parse("default").unwrap(),
                 role: dispatch_domain::model::Role::Member,
+                projects: Some(vec![]),
                 created_at: now,
                 updated_at: now,
                 version: 1,

@@ -2,7 +2,7 @@
 
 use axum::Json;
 use axum::extract::State;
-use dispatch_domain::memberships;
+use dispatch_domain::member_projects;
 use dispatch_shared::error::ApiError;
 use dispatch_shared::views::UserRead;
 use dispatch_shared::{AppState, Caller};
@@ -12,9 +12,18 @@ use serde_json::Value;
 /// caller's role there, `role` always null (the UI calls `/myrole`).
 pub async fn me(State(state): State<AppState>, caller: Caller) -> Result<Json<UserRead>, ApiError> {
     let slug = &caller.organization()?.slug;
-    let projects = memberships::projects_in(state.store(), caller.user.id, slug).await?;
-    let organizations = memberships::memberships_of(state.store(), caller.user.id).await?;
-    Ok(Json(UserRead::me(&caller.user, &organizations, &projects)))
+    let me = member_projects::me(
+        state.store(),
+        &caller.user,
+        slug,
+        caller.membership.as_ref(),
+    )
+    .await?;
+    Ok(Json(UserRead::me(
+        &caller.user,
+        &me.organizations,
+        &me.projects,
+    )))
 }
 
 /// The caller's role in the organization as a bare JSON string, or `null`.

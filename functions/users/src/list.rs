@@ -4,12 +4,14 @@
 
 use axum::extract::{RawQuery, State};
 use dispatch_domain::list::{ListParams, list};
+use std::sync::Arc;
+
+use dispatch_domain::member_projects::{self, ProjectsRead};
 use dispatch_domain::memberships;
 use dispatch_shared::error::ApiError;
 use dispatch_shared::http::Json;
 use dispatch_shared::views::{member_list_item, user_projects};
 use dispatch_shared::{AppState, Caller};
-use futures_util::future::try_join_all;
 use serde_json::Value;
 
 pub async fn list_users(
@@ -20,30 +22,30 @@ pub async fn list_users(
     let org = caller.organization()?;
     let mut params = ListParams::parse(query.as_deref())?;
     params.filter = None;
-    let store = state.store().clone();
     let spec = memberships::member_list_spec(&org.slug, org.member_count);
-    let mut page = list(
+    // Each member with their projects, read with the page's members (member_projects).
+    let read = Arc::new(ProjectsRead::default());
+    let page = list(
         state.store(),
         &state.secrets().cursor,
         &spec,
         &params,
         |keys| {
-            let store = store.clone();
+            let (store, org, read) = (state.store().clone(), org.clone(), Arc::clone(&read));
             async move {
-                let members = memberships::load_members(&store, keys).await?;
-                Ok(members.iter().map(member_list_item).collect())
+                let members = member_projects::load_page(&store, &org, keys, &read).await?;
+                Ok(members
+                    .iter()
+                    .map(|(membership, projects)| {
+                        let mut item = member_list_item(membership);
+                        item["projects"] =
+                            serde_json::to_value(user_projects(projects)).unwrap_or_default();
+                        item
+                    })
+                    .collect())
             }
         },
     )
     .await?;
-    // Projects only for the page's members (one query each, concurrently).
-    let projects = try_join_all(page.items.iter().map(|item| {
-        let id = item["id"].as_i64().unwrap_or_default() as i32;
-        memberships::projects_in(state.store(), id, &org.slug)
-    }))
-    .await?;
-    for (item, projects) in page.items.iter_mut().zip(projects) {
-        item["projects"] = serde_json::to_value(user_projects(&projects)).unwrap_or_default();
-    }
     Ok(Json(page.to_json()))
 }

@@ -28,6 +28,7 @@ pub mod deletion_claim;
 pub mod list;
 pub mod maintenance;
 pub mod member_update;
+pub mod member_projects;
 pub mod memberships;
 pub mod messages;
 pub mod mfa;

@@ -6,15 +6,15 @@
 use std::collections::BTreeMap;
 
 use crate::error::{DomainError, OnCondition};
-use crate::model::{Membership, OrganizationSlug, ProjectLink, Role, User};
+use crate::model::{LinkSummary, Membership, OrganizationSlug, ProjectLink, Role, User};
 use crate::time::Timestamp;
 use dispatch_store::keys;
 use dispatch_store::transaction::VERSION_LABEL;
-use dispatch_store::{Store, Transaction, retry_on_version_conflict};
+use dispatch_store::{Store, Transaction, from_attributes, retry_on_version_conflict};
 
 use super::account_authority::{AUTHORITY_LABEL, Authority, forbidden};
 use super::roles::{add_role_change, reread_when_other_owner_changed};
-use super::users::{project_link_item, user_item};
+use super::users::{membership_item, project_link_item, user_item};
 
 /// What a member update changes (`None`: leave as it is).
 #[derive(Debug, Clone, Default)]
@@ -45,20 +45,34 @@ pub async fn update_member(
     retry_on_version_conflict(|| async {
         let now = Timestamp::now();
         let mut tx = Transaction::new();
-        if let Some(role) = update.role {
-            let membership: Membership = store
+        if update.role.is_some() || update.projects.is_some() {
+            let mut membership: Membership = store
                 .get(&keys::membership(slug, user_id))
                 .await?
                 .ok_or_else(|| {
                     DomainError::NotFound("A user with this id does not exist.".into())
                 })?;
-            if membership.role != role {
-                add_role_change(store, &mut tx, membership, role, now).await?;
+            let mut projects_changed = false;
+            if let Some(projects) = &update.projects {
+                let links = current_links(store, &membership).await?;
+                let summary =
+                    switch_default_projects(&mut tx, slug, user_id, &links, projects, now)?;
+                projects_changed = membership.projects.as_ref() != Some(&summary);
+                membership.projects = Some(summary);
             }
-        }
-        if let Some(projects) = &update.projects {
-            let links = super::memberships::links_in(store, user_id, slug).await?;
-            switch_default_projects(&mut tx, slug, user_id, &links, projects, now)?;
+            // One write of the membership carries both changes.
+            match update.role {
+                Some(role) if role != membership.role => {
+                    add_role_change(store, &mut tx, membership, role, now).await?;
+                }
+                _ if projects_changed => {
+                    let expected = membership.version;
+                    membership.version += 1;
+                    membership.updated_at = now;
+                    tx.put_versioned(membership_item(&membership)?, expected)?;
+                }
+                _ => {}
+            }
         }
         if let Some((enabled, authority)) = &update.experimental_features {
             let mut user: User = store.get(&keys::user(user_id)).await?.ok_or_else(|| {
@@ -93,7 +107,8 @@ fn switch_default_projects(
     links: &[ProjectLink],
     projects: &[(i32, bool)],
     now: Timestamp,
-) -> Result<(), DomainError> {
+) -> Result<Vec<LinkSummary>, DomainError> {
+    let mut summary = Vec::with_capacity(links.len() + projects.len());
     let flag_of = |project_id: i32| projects.iter().find(|(id, _)| *id == project_id);
     for link in links {
         let default = flag_of(link.project_id).is_some_and(|(_, default)| *default);
@@ -107,6 +122,10 @@ fn switch_default_projects(
             };
             tx.put_versioned(project_link_item(&updated)?, expected)?;
         }
+        summary.push(LinkSummary {
+            default,
+            ..LinkSummary::from(link)
+        });
     }
     for (project_id, _) in projects
         .iter()
@@ -123,8 +142,35 @@ fn switch_default_projects(
             version: 1,
         };
         tx.put_new(project_link_item(&link)?, VERSION_LABEL)?;
+        summary.push(LinkSummary::from(&link));
     }
-    Ok(())
+    super::memberships::sort_like_index(&mut summary);
+    Ok(summary)
+}
+
+/// The member's links in the organization, with their versions. The index may lag a moment
+/// behind a change that just committed; the membership's summary, read consistently, names
+/// every link, so a link the index does not show yet is read directly. A summary entry whose
+/// link is gone (its project was deleted) is dropped.
+async fn current_links(
+    store: &Store,
+    membership: &Membership,
+) -> Result<Vec<ProjectLink>, DomainError> {
+    let (slug, user_id) = (&membership.organization_slug, membership.user_id);
+    let mut links = super::memberships::links_in(store, user_id, slug).await?;
+    if let Some(summary) = &membership.projects {
+        let missing: Vec<_> = summary
+            .iter()
+            .filter(|entry| !links.iter().any(|l| l.project_id == entry.project_id))
+            .map(|entry| keys::user_project_link(slug, entry.project_id, user_id))
+            .collect();
+        if !missing.is_empty() {
+            for item in store.batch_get(&missing).await?.into_iter().flatten() {
+                links.push(from_attributes(item)?);
+            }
+        }
+    }
+    Ok(links)
 }
 
 #[cfg(test)]

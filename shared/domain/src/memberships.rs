@@ -2,7 +2,7 @@
 //! organization's members as a list.
 
 use crate::error::DomainError;
-use crate::model::{Membership, Organization, ProjectLink};
+use crate::model::{LinkSummary, Membership, Organization, ProjectLink};
 use dispatch_store::keys::{self, collection};
 use dispatch_store::{Store, from_attributes};
 
@@ -25,13 +25,16 @@ pub async fn links_in(
 }
 
 /// The user's project links in organization `slug`, joined with the projects (Dispatch's
-/// `projects` of `/auth/me`, of the login response and of `UserRead`), in link order.
+/// `projects` of `/auth/me`, of the login response and of `UserRead`), in link order. Reads
+/// the link items (an index query, then the projects): the way for a membership without a
+/// summary ([`crate::member_projects`] reads summaries).
 pub async fn projects_in(
     store: &Store,
     user_id: i32,
     slug: &str,
-) -> Result<Vec<(ProjectLink, crate::model::Project)>, DomainError> {
+) -> Result<Vec<(LinkSummary, crate::model::Project)>, DomainError> {
     let links = links_in(store, user_id, slug).await?;
+    let summary: Vec<LinkSummary> = links.iter().map(LinkSummary::from).collect();
     let project_keys: Vec<_> = links
         .iter()
         .map(|l| keys::project(slug, l.project_id))
@@ -43,16 +46,29 @@ pub async fn projects_in(
         .flatten()
         .map(from_attributes)
         .collect::<Result<_, _>>()?;
-    // Links whose project is gone (or being deleted) are skipped.
-    Ok(links
-        .into_iter()
+    Ok(join_projects(&summary, &projects))
+}
+
+/// Each link with its project; links whose project is gone (or being deleted) are skipped.
+pub fn join_projects(
+    links: &[LinkSummary],
+    projects: &[crate::model::Project],
+) -> Vec<(LinkSummary, crate::model::Project)> {
+    links
+        .iter()
         .filter_map(|link| {
             let project = projects
                 .iter()
                 .find(|p| p.id == link.project_id && !p.deleted)?;
-            Some((link, project.clone()))
+            Some((link.clone(), project.clone()))
         })
-        .collect())
+        .collect()
+}
+
+/// Orders link summaries as the index lists link items (by `PROJECT#<slug>#<id>`, so by the
+/// id's digits as text), so that both ways of reading a member's projects agree.
+pub fn sort_like_index(links: &mut [LinkSummary]) {
+    links.sort_by_key(|link| link.project_id.to_string());
 }
 
 /// Dispatch's 404 for a user who is not a member of the path's organization (D-TEN5).

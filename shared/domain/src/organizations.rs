@@ -122,6 +122,8 @@ async fn create_with(
         version: 1,
         member_count: i64::from(owner.is_some()),
         project_count: 1,
+        project_ids: vec![project_id],
+        deleted_project_ids: Vec::new(),
         instance_count: plugins.len() as i64,
         deleted: false,
     };

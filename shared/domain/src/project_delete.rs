@@ -65,7 +65,15 @@ pub async fn hide(store: &Store, slug: &str, project_id: i32) -> Result<(), Doma
         tx.put_when(pending_marker(slug, project_id), None, None)?;
         tx.update(
             keys::organization(slug),
-            Expression::change_counters(&[("project_count", -1)]),
+            Expression::change_counters(&[("project_count", -1)])
+                .add_to_set(
+                    "deleted_project_ids",
+                    AttributeValue::Ns(vec![project_id.to_string()]),
+                )
+                .delete_from_set(
+                    "project_ids",
+                    AttributeValue::Ns(vec![project_id.to_string()]),
+                ),
             // New members are linked to the default project: it must outlive every other.
             Some(
                 Expression::item_present().and(

@@ -97,7 +97,11 @@ pub async fn create(
         Expression::change_counters(&[
             ("project_count", 1),
             ("instance_count", plugins.len() as i64),
-        ]),
+        ])
+        .add_to_set(
+            "project_ids",
+            aws_sdk_dynamodb::types::AttributeValue::Ns(vec![project.id.to_string()]),
+        ),
         Some(super::organizations::accepts_additions()),
         Some(super::organizations::ORGANIZATION_LABEL),
     )?;

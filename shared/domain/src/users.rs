@@ -4,9 +4,11 @@
 use super::account_authority::{AUTHORITY_LABEL, Authority, forbidden};
 use crate::error::{DomainError, OnCondition};
 use crate::model::{
-    Credentials, EmailAddress, Membership, Organization, ProjectLink, Role, User, UserSettings,
+    Credentials, EmailAddress, LinkSummary, Membership, Organization, ProjectLink, Role, User,
+    UserSettings,
 };
 use crate::time::Timestamp;
+use aws_sdk_dynamodb::types::AttributeValue;
 use dispatch_store::keys::{self, collection, sort_value};
 use dispatch_store::{Expression, IdKind, Item, Store, StoreError, Transaction};
 
@@ -100,24 +102,14 @@ pub fn membership_items(
     project_ids: &[i32],
     now: Timestamp,
 ) -> Result<(), StoreError> {
-    let membership = Membership {
-        user_id: user.id,
-        email: user.email.clone(),
-        organization_id: org.id,
-        organization_slug: org.slug.clone(),
-        role,
-        created_at: now,
-        updated_at: now,
-        version: 1,
-    };
-    tx.put_new(membership_item(&membership)?, "membership")?;
     let linked: Vec<i32> = if project_ids.is_empty() {
         org.default_project_id.into_iter().collect()
     } else {
         project_ids.to_vec()
     };
-    for project_id in linked {
-        let link = ProjectLink {
+    let links: Vec<ProjectLink> = linked
+        .into_iter()
+        .map(|project_id| ProjectLink {
             user_id: user.id,
             project_id,
             organization_slug: org.slug.clone(),
@@ -126,10 +118,48 @@ pub fn membership_items(
             created_at: now,
             updated_at: now,
             version: 1,
-        };
-        tx.put_new(project_link_item(&link)?, "project_link")?;
+        })
+        .collect();
+    let mut summary: Vec<LinkSummary> = links.iter().map(LinkSummary::from).collect();
+    super::memberships::sort_like_index(&mut summary);
+    let membership = Membership {
+        user_id: user.id,
+        email: user.email.clone(),
+        organization_id: org.id,
+        organization_slug: org.slug.clone(),
+        role,
+        projects: Some(summary),
+        created_at: now,
+        updated_at: now,
+        version: 1,
+    };
+    tx.put_new(membership_item(&membership)?, "membership")?;
+    for link in &links {
+        tx.put_new(project_link_item(link)?, "project_link")?;
+    }
+    // A new user's item, written by the same transaction, lists the slug already.
+    let user_key = keys::user(user.id);
+    if !tx.holds(&user_key) {
+        tx.update(
+            user_key,
+            remember_organization(&org.slug),
+            Some(Expression::item_present()),
+            None,
+        )?;
     }
     Ok(())
+}
+
+/// Adds `slug` to the user's [`User::organization_slugs`], bumping their version so that a
+/// read-modify-write of the user that read it before fails and reads again.
+pub fn remember_organization(slug: &str) -> Expression {
+    Expression::new("ADD #version :one")
+        .name("#version", keys::attr::VERSION)
+        .value(":one", AttributeValue::N("1".into()))
+        .add_to_set(
+            "organization_slugs",
+            AttributeValue::Ss(vec![slug.to_owned()]),
+        )
 }
 
 /// Creates a user (email guard, user item) and their memberships, in one transaction.
@@ -190,6 +220,8 @@ async fn insert(
         experimental_features: false,
         settings: UserSettings::default(),
         provisioning_subject: provisioning_subject.map(str::to_owned),
+        organization_slugs: organization_slugs(memberships),
+        organizations_indexed: true,
         created_at: now,
         updated_at: now,
         version: 1,
@@ -210,6 +242,17 @@ async fn insert(
         .await
         .on_condition(EMAIL_TAKEN, email_taken)?;
     Ok(user)
+}
+
+/// The distinct slugs of `memberships`.
+fn organization_slugs(memberships: &[(&Organization, Role, &[i32])]) -> Vec<String> {
+    let mut slugs: Vec<String> = memberships
+        .iter()
+        .map(|(org, _, _)| org.slug.to_string())
+        .collect();
+    slugs.sort();
+    slugs.dedup();
+    slugs
 }
 
 /// Dispatch's answer to a taken email (422, on `email`).

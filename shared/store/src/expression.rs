@@ -99,6 +99,29 @@ impl Expression {
             .value(":counters_changed_at", AttributeValue::N(now.to_string()))
     }
 
+    /// Adds `member` (a one-element set, `SS` or `NS`) to the set `attribute`, within this
+    /// update's `ADD` clause (one set per expression).
+    pub fn add_to_set(mut self, attribute: &str, member: AttributeValue) -> Self {
+        self.text = match self.text.strip_prefix("ADD ") {
+            Some(rest) => format!("ADD #set_added :set_added, {rest}"),
+            None => format!("ADD #set_added :set_added {}", self.text)
+                .trim_end()
+                .to_owned(),
+        };
+        self.name("#set_added", attribute)
+            .value(":set_added", member)
+    }
+
+    /// Removes `member` (a one-element set) from the set `attribute`: a `DELETE` clause after
+    /// this update's others. Removing the last member removes the attribute.
+    pub fn delete_from_set(mut self, attribute: &str, member: AttributeValue) -> Self {
+        self.text = format!("{} DELETE #set_deleted :set_deleted", self.text)
+            .trim_start()
+            .to_owned();
+        self.name("#set_deleted", attribute)
+            .value(":set_deleted", member)
+    }
+
     /// `SET` of each `(attribute, value)` and `ADD version 1`: a change of some attributes that
     /// leaves every other one (counters updated with `ADD` in particular) as it is.
     pub fn set_and_bump_version(fields: &[(&str, AttributeValue)]) -> Self {

@@ -145,25 +145,23 @@ impl Store {
     }
 
     /// Reads items (strongly consistent), in the order of `keys`; absent items are `None`.
-    /// Up to 100 keys cost one round trip; unprocessed keys are fetched again.
+    /// One round trip whatever the number of keys; unprocessed keys are fetched again.
     pub async fn batch_get(&self, keys: &[Key]) -> Result<Vec<Option<Attributes>>, StoreError> {
         let mut unique: Vec<Key> = keys.to_vec();
         unique.sort();
         unique.dedup();
-        let mut found: Vec<Attributes> = Vec::with_capacity(unique.len());
-        // BatchGetItem takes at most 100 keys per request.
-        for chunk in unique.chunks(100) {
-            found.extend(self.batch_get_chunk(chunk).await?);
-        }
-        Ok(keys
-            .iter()
-            .map(|key| {
-                found
-                    .iter()
-                    .find(|item| item::key_of(item) == *key)
-                    .cloned()
-            })
-            .collect())
+        // BatchGetItem takes at most 100 keys per request; the requests run concurrently, so
+        // any number of keys costs one round trip (plus retries of unprocessed keys).
+        let chunks = futures_util::future::try_join_all(
+            unique.chunks(100).map(|chunk| self.batch_get_chunk(chunk)),
+        )
+        .await?;
+        let found: std::collections::HashMap<Key, Attributes> = chunks
+            .into_iter()
+            .flatten()
+            .map(|item| (item::key_of(&item), item))
+            .collect();
+        Ok(keys.iter().map(|key| found.get(key).cloned()).collect())
     }
 
     async fn batch_get_chunk(&self, keys: &[Key]) -> Result<Vec<Attributes>, StoreError> {

@@ -15,7 +15,7 @@ async fn of_two_concurrent_upgrades_one_runs_and_the_other_is_refused_naming_the
     let (app, _, hidden) = table_at_version_1(0, 2).await;
     let all = migrations::all();
     let held = hold_lock(&app.store, "alice@ops pid 1").await;
-    let refused = runner(&app.store, &all, "bob").migrate(HEAD).await;
+    let refused = runner(&app.store, &all, "bob").migrate(2).await;
     match refused {
         Err(MigrationError::Locked { holder, since, .. }) => {
             assert!(holder.starts_with("alice@ops pid 1 ["), "{holder}");
@@ -29,7 +29,7 @@ async fn of_two_concurrent_upgrades_one_runs_and_the_other_is_refused_naming_the
     // Truly at once: the migration is applied once; the other runner was refused or found
     // nothing left to do.
     let (runner_a, runner_b) = (runner(&app.store, &all, "a"), runner(&app.store, &all, "b"));
-    let (a, b) = tokio::join!(runner_a.migrate(HEAD), runner_b.migrate(HEAD));
+    let (a, b) = tokio::join!(runner_a.migrate(2), runner_b.migrate(2));
     let applied: usize = [&a, &b]
         .iter()
         .map(|r| r.as_ref().map_or(0, |e| e.len()))
@@ -127,7 +127,7 @@ async fn the_cli_commands_plan_run_check_and_revert() {
     assert!(pending.contains("1 problem"), "{pending}");
 
     run(upgrade(false), &target).await.unwrap();
-    assert_eq!(version().await, Some(2));
+    assert_eq!(version().await, Some(HEAD));
     assert_eq!(marked(&app.store).await, hidden);
     run(check(), &target)
         .await

@@ -15,7 +15,7 @@ use super::throttle::{self, Throttle};
 use super::{Password, Passwords};
 use crate::error::{DomainError, FieldError};
 use crate::messages::ORGANIZATION_NOT_FOUND;
-use crate::model::{Credentials, Project, ProjectLink, User};
+use crate::model::{Credentials, LinkSummary, Project, User};
 use crate::time::Timestamp;
 use crate::{memberships, organizations};
 
@@ -31,7 +31,7 @@ pub fn bad_credentials() -> DomainError {
 #[derive(Debug, Clone)]
 pub struct LoggedIn {
     pub user: User,
-    pub projects: Vec<(ProjectLink, Project)>,
+    pub projects: Vec<(LinkSummary, Project)>,
 }
 
 /// Checks `email` and `password` for a login under organization `slug` from `ip`.

@@ -149,6 +149,8 @@ mod tests {
             experimental_features: false,
             settings: Default::default(),
             provisioning_subject: None,
+            organization_slugs: Vec::new(),
+            organizations_indexed: false,
             created_at: Timestamp::now(),
             updated_at: Timestamp::now(),
             version: 1,

@@ -10,6 +10,7 @@
 //! | 2 | [`m0002_project_deletion_markers`]: gives projects hidden by an interrupted deletion the marker that lets it be finished |
 
 pub mod m0002_project_deletion_markers;
+pub mod m0003_page_summaries;
 
 use std::ops::RangeInclusive;
 
@@ -17,13 +18,14 @@ use dispatch_store::migrate::Migration;
 
 /// Every migration, in order.
 pub fn all() -> Vec<Box<dyn Migration>> {
-    vec![Box::new(
-        m0002_project_deletion_markers::ProjectDeletionMarkers,
-    )]
+    vec![
+        Box::new(m0002_project_deletion_markers::ProjectDeletionMarkers),
+        Box::new(m0003_page_summaries::PageSummaries),
+    ]
 }
 
 /// The version this build's migrations reach, which `database init` gives a new table.
-pub const HEAD: u32 = 2;
+pub const HEAD: u32 = 3;
 
 /// The versions this build's functions work with. Start-up refuses a table outside it, naming
 /// both; inside it, an operator can deploy the functions before or after `upgrade` (the

@@ -15,4 +15,4 @@ pub use plugin::{Plugin, PluginEvent, PluginInstance};
 pub use project::Project;
 pub use text::{BannerText, Description, DisplayName, NameStr, ShortText};
 pub use types::{Invalid, PrimaryKey};
-pub use user::{Credentials, Membership, ProjectLink, Role, User, UserSettings};
+pub use user::{Credentials, LinkSummary, Membership, ProjectLink, Role, User, UserSettings};

@@ -112,6 +112,23 @@ pub struct Organization {
     pub member_count: i64,
     #[serde(default)]
     pub project_count: i64,
+    /// The ids of its projects (a number set: project creation `ADD`s, deletion `DELETE`s), so
+    /// that a members page reads the projects it shows in the same batch as the members.
+    /// Empty before schema version 3's migration: readers then read the projects afterwards.
+    #[serde(
+        default,
+        with = "serde_dynamo::number_set",
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    pub project_ids: Vec<i32>,
+    /// The ids of its deleted projects (project deletion `ADD`s them), so that a reader of a
+    /// link to one knows it is gone without reading it.
+    #[serde(
+        default,
+        with = "serde_dynamo::number_set",
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    pub deleted_project_ids: Vec<i32>,
     #[serde(default)]
     pub instance_count: i64,
     /// Set by `DELETE` while its items are being removed: from then on the organization is

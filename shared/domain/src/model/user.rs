@@ -82,6 +82,22 @@ pub struct User {
     /// this subject, so a token of a deleted account never becomes a later owner of its email.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub provisioning_subject: Option<String>,
+    /// The slugs of the organizations the user was made a member of (a string set, grown with
+    /// `ADD` by [`crate::users::membership_items`]), so that `/auth/me` reads the user's
+    /// organizations and memberships in one batch instead of querying an index first. A slug
+    /// may outlive its membership (a deleted organization): readers keep only slugs whose
+    /// membership they find. Trusted only with [`User::organizations_indexed`].
+    #[serde(
+        default,
+        with = "serde_dynamo::string_set",
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    pub organization_slugs: Vec<String>,
+    /// `organization_slugs` names every membership: set for a new user, and by schema
+    /// version 3's migration once it has added the slugs of every older membership. Until
+    /// then (or after version-2 code rewrote the user) readers query the memberships.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub organizations_indexed: bool,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
     pub version: u64,
@@ -97,9 +113,34 @@ pub struct Membership {
     #[serde(deserialize_with = "super::stored::slug")]
     pub organization_slug: OrganizationSlug,
     pub role: Role,
+    /// The member's project links in this organization, written in every transaction that
+    /// writes a link, so that a page of members shows their projects without a query per
+    /// member. Entries of a deleted project stay until the next change (readers skip projects
+    /// they do not find). `None`: written before schema version 3 and not migrated yet, so
+    /// readers fall back to the link items.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub projects: Option<Vec<LinkSummary>>,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
     pub version: u64,
+}
+
+/// What a members page shows of a project link ([`ProjectLink`] without its bookkeeping).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LinkSummary {
+    pub project_id: i32,
+    pub default: bool,
+    pub role: String,
+}
+
+impl From<&ProjectLink> for LinkSummary {
+    fn from(link: &ProjectLink) -> Self {
+        Self {
+            project_id: link.project_id,
+            default: link.default,
+            role: link.role.clone(),
+        }
+    }
 }
 
 /// A user's link to a project: Dispatch's `dispatch_user_project` (default flag, project role).

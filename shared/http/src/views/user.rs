@@ -1,7 +1,7 @@
 use serde::Serialize;
 use serde_json::{Value, json};
 
-use dispatch_domain::model::{Membership, Organization, Project, ProjectLink, Role, User};
+use dispatch_domain::model::{LinkSummary, Membership, Organization, Project, Role, User};
 
 use super::OrganizationRead;
 
@@ -16,7 +16,7 @@ pub struct UserProject {
 }
 
 /// A user's links with their projects (`dispatch_domain::memberships::projects_in`).
-pub fn user_projects(linked: &[(ProjectLink, Project)]) -> Vec<UserProject> {
+pub fn user_projects(linked: &[(LinkSummary, Project)]) -> Vec<UserProject> {
     linked
         .iter()
         .map(|(link, project)| UserProject {
@@ -65,7 +65,7 @@ impl UserRead {
         org: &Organization,
         user: &User,
         membership: &Membership,
-        projects: &[(ProjectLink, Project)],
+        projects: &[(LinkSummary, Project)],
     ) -> Self {
         let organizations = vec![UserOrganization::new(org, membership)];
         Self::new(user, organizations, Some(membership.role), projects)
@@ -76,7 +76,7 @@ impl UserRead {
     pub fn me(
         user: &User,
         memberships: &[(Organization, Membership)],
-        projects: &[(ProjectLink, Project)],
+        projects: &[(LinkSummary, Project)],
     ) -> Self {
         let organizations = memberships
             .iter()
@@ -89,7 +89,7 @@ impl UserRead {
         user: &User,
         organizations: Vec<UserOrganization>,
         role: Option<Role>,
-        projects: &[(ProjectLink, Project)],
+        projects: &[(LinkSummary, Project)],
     ) -> Self {
         Self {
             id: user.id,

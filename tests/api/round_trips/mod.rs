@@ -1,0 +1,81 @@
+//! What a read costs in DynamoDB requests, counted exactly by an SDK interceptor on the
+//! state's client: a members page and `/auth/me` stay constant whatever the page size, and
+//! answer the same before schema version 3's migration (the slower reads), after it, and
+//! while summaries are missing.
+
+mod summaries;
+
+use std::sync::{Arc, Mutex};
+
+use aws_sdk_dynamodb::config::interceptors::BeforeTransmitInterceptorContextRef;
+use aws_sdk_dynamodb::config::{ConfigBag, Intercept, RuntimeComponents};
+use aws_sdk_dynamodb::error::BoxError;
+use dispatch_shared::AppState;
+use dispatch_store::Store;
+
+use crate::helpers::{TestApp, TestResponse, call, sdk_config};
+
+/// The DynamoDB operations a client sent, in order.
+#[derive(Debug, Clone, Default)]
+pub struct RequestLog(Arc<Mutex<Vec<String>>>);
+
+impl RequestLog {
+    /// The operations since the last call, and forgets them.
+    pub fn take(&self) -> Vec<String> {
+        std::mem::take(&mut *self.0.lock().unwrap())
+    }
+}
+
+impl Intercept for RequestLog {
+    fn name(&self) -> &'static str {
+        "RequestLog"
+    }
+
+    fn read_before_transmit(
+        &self,
+        context: &BeforeTransmitInterceptorContextRef<'_>,
+        _: &RuntimeComponents,
+        _: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        let target = context
+            .request()
+            .headers()
+            .get("x-amz-target")
+            .unwrap_or("?");
+        let operation = target.rsplit('.').next().unwrap_or(target).to_owned();
+        self.0.lock().unwrap().push(operation);
+        Ok(())
+    }
+}
+
+/// The app's state on a client that logs every request it sends.
+pub async fn counted_state(app: &TestApp) -> (AppState, RequestLog) {
+    let log = RequestLog::default();
+    let config = aws_sdk_dynamodb::config::Builder::from(sdk_config().await)
+        .interceptor(log.clone())
+        .build();
+    let store = Store::new(
+        aws_sdk_dynamodb::Client::from_conf(config),
+        app.store.table().to_owned(),
+    );
+    let state = AppState::new(
+        app.state.config().clone(),
+        store,
+        app.state.secrets().clone(),
+    );
+    (state, log)
+}
+
+/// Sends `GET path` through the dev server's app on `state`; the response and the requests
+/// it cost.
+pub async fn get_counted(
+    state: &AppState,
+    log: &RequestLog,
+    path: &str,
+    token: &str,
+) -> (TestResponse, Vec<String>) {
+    let app = dispatch_cli::server::local_app(state.clone()).expect("route table");
+    log.take();
+    let response = call(&app, crate::helpers::authed("GET", path, token)).await;
+    (response, log.take())
+}
