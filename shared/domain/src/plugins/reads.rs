@@ -70,23 +70,6 @@ pub async fn load_events(
         .collect())
 }
 
-/// The live projects of organization `slug` among `ids`.
-async fn projects_by_id(
-    store: &Store,
-    slug: &str,
-    ids: impl Iterator<Item = i32>,
-) -> Result<HashMap<i32, Project>, StoreError> {
-    let mut keys: Vec<Key> = ids.map(|id| keys::project(slug, id)).collect();
-    keys.sort();
-    keys.dedup();
-    let projects: Vec<Project> = records(store.batch_get(&keys).await?)?;
-    Ok(projects
-        .into_iter()
-        .filter(|p| !p.deleted)
-        .map(|p| (p.id, p))
-        .collect())
-}
-
 /// An instance with what its views show: its plugin (absent once uninstalled), its project,
 /// and (for one instance) its configuration as clients see it.
 #[derive(Debug, Clone)]
@@ -105,10 +88,25 @@ pub async fn load_instances(
     keys: Vec<Key>,
 ) -> Result<Vec<InstanceParts>, DomainError> {
     let instances: Vec<PluginInstance> = records(store.batch_get(&keys).await?)?;
-    let (plugins, projects) = tokio::try_join!(
-        plugins_by_id(store, instances.iter().map(|i| i.plugin_id)),
-        projects_by_id(store, slug, instances.iter().map(|i| i.project_id)),
-    )?;
+    // Their plugins and projects in one batch.
+    let mut wanted: Vec<Key> = instances
+        .iter()
+        .map(|i| keys::plugin(i.plugin_id))
+        .collect();
+    wanted.sort();
+    wanted.dedup();
+    let plugin_keys = wanted.len();
+    wanted.extend(instances.iter().map(|i| keys::project(slug, i.project_id)));
+    let mut found = store.batch_get(&wanted).await?;
+    let projects: HashMap<i32, Project> = records::<Project>(found.split_off(plugin_keys))?
+        .into_iter()
+        .filter(|p| !p.deleted)
+        .map(|p| (p.id, p))
+        .collect();
+    let plugins: HashMap<i32, Plugin> = records::<Plugin>(found)?
+        .into_iter()
+        .map(|p| (p.id, p))
+        .collect();
     Ok(instances
         .into_iter()
         .filter_map(|instance| {
