@@ -28,9 +28,10 @@ pub async fn update_settings(
     let Some(auto_add) = body.auto_add_to_incident_bridges else {
         return Ok(axum::Json(UserSettingsRead::from(&caller.user)));
     };
-    let user = users::update_user(
+    let user = users::update_user_from(
         state.store(),
         caller.user.id,
+        Some(caller.user.clone()),
         &Authority::Themself,
         |user| {
             let changed = user.settings.auto_add_to_incident_bridges != auto_add;

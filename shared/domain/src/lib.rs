@@ -49,6 +49,7 @@ pub mod roles;
 pub mod secrets;
 pub mod telemetry;
 pub mod time;
+pub mod user_changes;
 pub mod users;
 
 pub use error::{DomainError, DomainResult, FieldError, FieldPath, Location, OnCondition, Segment};

@@ -1,7 +1,6 @@
 //! Creating users and adding them to organizations: registration, auto-provisioning, the admin
 //! CLI and (later) `POST /users` all come through here, so every user gets the same items.
 
-use super::account_authority::{AUTHORITY_LABEL, Authority, forbidden};
 use crate::error::{DomainError, OnCondition};
 use crate::model::{
     Credentials, EmailAddress, LinkSummary, Membership, Organization, ProjectLink, Role, User,
@@ -14,6 +13,7 @@ use dispatch_store::{Expression, IdKind, Item, Store, StoreError, Transaction};
 
 pub use super::auto_join::organizations as auto_join_organizations;
 pub use super::roles::set_role;
+pub use super::user_changes::{set_password, update_user, update_user_from};
 
 const EMAIL_TAKEN: &str = "email";
 
@@ -280,87 +280,4 @@ pub async fn organization(store: &Store, slug: &str) -> Result<Option<Organizati
         .map(super::organizations::visible)
         .transpose()?
         .flatten())
-}
-
-/// Applies `change` to the stored user and writes it back under a version check, re-reading
-/// and re-applying on a concurrent change. `change` returns `false` when there is nothing to
-/// write.
-///
-/// `authority` is why the caller may change this account ([`super::account_authority`]); its
-/// checks are written in the same transaction.
-pub async fn update_user(
-    store: &Store,
-    user_id: i32,
-    authority: &Authority,
-    change: impl Fn(&mut User) -> bool,
-) -> Result<User, DomainError> {
-    dispatch_store::retry_on_version_conflict(|| async {
-        let mut user: User = store
-            .get(&keys::user(user_id))
-            .await?
-            .ok_or_else(|| DomainError::NotFound("A user with this id does not exist.".into()))?;
-        if !change(&mut user) {
-            return Ok(user);
-        }
-        let expected = user.version;
-        user.version += 1;
-        user.updated_at = Timestamp::now();
-        let mut tx = Transaction::new();
-        tx.put_versioned(user_item(&user)?, expected)?;
-        write_account_change(store, tx, authority).await?;
-        Ok::<_, DomainError>(user)
-    })
-    .await
-}
-
-/// Replaces the user's password hash and bumps their token version, which revokes every token
-/// issued before: both items change in one transaction, under their version checks and the
-/// checks of `authority` ([`super::account_authority`]).
-pub async fn set_password(
-    store: &Store,
-    user_id: i32,
-    password_hash: &str,
-    authority: &Authority,
-) -> Result<User, DomainError> {
-    dispatch_store::retry_on_version_conflict(|| async {
-        let mut user: User = store
-            .get(&keys::user(user_id))
-            .await?
-            .ok_or_else(|| DomainError::NotFound("A user with this id does not exist.".into()))?;
-        let mut credentials: Credentials = store
-            .get(&keys::email_guard(&user.email))
-            .await?
-            .ok_or_else(|| {
-                DomainError::Internal(anyhow::anyhow!("user {user_id} has no credentials item"))
-            })?;
-        let (user_version, credentials_version) = (user.version, credentials.version);
-        credentials.password_hash = password_hash.to_owned();
-        credentials.version += 1;
-        user.token_version += 1;
-        user.version += 1;
-        user.updated_at = Timestamp::now();
-        let mut tx = Transaction::new();
-        tx.put_versioned(
-            credentials_item(&user.email, &credentials)?,
-            credentials_version,
-        )?;
-        tx.put_versioned(user_item(&user)?, user_version)?;
-        write_account_change(store, tx, authority).await?;
-        Ok::<_, DomainError>(user)
-    })
-    .await
-}
-
-/// Writes a change to a user's account with the checks that keep `authority`'s grounds in the
-/// same transaction; grounds gone meanwhile are the 403 the decision would have been.
-async fn write_account_change(
-    store: &Store,
-    mut tx: Transaction,
-    authority: &Authority,
-) -> Result<(), DomainError> {
-    authority.add_checks(&mut tx)?;
-    store
-        .transact(tx)
-        .await
-        .on_condition(AUTHORITY_LABEL, forbidden)
 }

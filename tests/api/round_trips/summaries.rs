@@ -339,3 +339,35 @@ async fn joining_organizations_while_the_account_changes_keeps_every_organizatio
     slugs.sort_unstable();
     assert_eq!(slugs, ["default", "one_org", "three_org", "two_org"]);
 }
+
+#[tokio::test]
+async fn auth_me_settings_cost_nothing_to_read_and_one_write_to_change() {
+    let app = spawn_app().await;
+    let token = app.register("settings@example.com", PASSWORD).await;
+    let (state, log) = counted_state(&app).await;
+    let path = "/api/v1/default/auth/me/settings";
+    let (read, sent) = get_counted(&state, &log, path, &token).await;
+    assert_eq!(read.status, StatusCode::OK, "{}", read.body);
+    assert_eq!(sent, ["BatchGetItem"], "the permission read only");
+
+    let router = dispatch_cli::server::local_app(state.clone()).expect("route table");
+    // The default is true: each value changes it.
+    for value in [false, true] {
+        log.take();
+        let changed = crate::helpers::call(
+            &router,
+            json_request(
+                "PUT",
+                path,
+                &json!({"auto_add_to_incident_bridges": value}),
+                Some(&token),
+            ),
+        )
+        .await;
+        assert_eq!(changed.status, StatusCode::OK, "{}", changed.body);
+        assert_eq!(changed.body["auto_add_to_incident_bridges"], value);
+        assert_eq!(log.take(), ["BatchGetItem", "TransactWriteItems"]);
+    }
+    let (read, _) = get_counted(&state, &log, path, &token).await;
+    assert_eq!(read.body["auto_add_to_incident_bridges"], true);
+}
