@@ -1,7 +1,7 @@
 //! The user a request is about, found through their membership of the path's organization, and
 //! the `UserRead` body every endpoint of the group answers with (Q-U1: a proper UserRead).
 
-use dispatch_domain::memberships;
+use dispatch_domain::{member_projects, memberships};
 use dispatch_domain::model::Organization;
 use dispatch_shared::AppState;
 use dispatch_shared::error::ApiError;
@@ -15,6 +15,6 @@ pub async fn user_read(
 ) -> Result<UserRead, ApiError> {
     let store = state.store();
     let (user, membership) = memberships::member(store, &org.slug, user_id).await?;
-    let projects = memberships::projects_in(store, user.id, &org.slug).await?;
+    let projects = member_projects::of_member(store, &membership).await?;
     Ok(UserRead::member(org, &user, &membership, &projects))
 }

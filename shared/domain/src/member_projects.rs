@@ -216,3 +216,30 @@ pub async fn me(
         projects,
     })
 }
+
+/// One member's projects in their organization: one `BatchGetItem` of the projects their
+/// summary names (the link items, for a membership not migrated yet).
+pub async fn of_member(
+    store: &Store,
+    membership: &Membership,
+) -> Result<Vec<(LinkSummary, Project)>, DomainError> {
+    let slug = &membership.organization_slug;
+    let Some(links) = &membership.projects else {
+        return projects_in(store, membership.user_id, slug).await;
+    };
+    if links.is_empty() {
+        return Ok(Vec::new());
+    }
+    let wanted: Vec<Key> = links
+        .iter()
+        .map(|l| keys::project(slug, l.project_id))
+        .collect();
+    let projects: Vec<Project> = store
+        .batch_get(&wanted)
+        .await?
+        .into_iter()
+        .flatten()
+        .map(from_attributes)
+        .collect::<Result<_, _>>()?;
+    Ok(join_projects(links, &projects))
+}

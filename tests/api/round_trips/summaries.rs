@@ -166,8 +166,24 @@ async fn a_members_page_and_auth_me_cost_constant_requests_before_during_and_aft
         .collect();
     assert_eq!(slugs, ["default", "second_org"]);
 
+    let member = users::find_by_email(&app.store, "m02@example.com")
+        .await
+        .unwrap()
+        .unwrap();
+    let one = format!("/api/v1/default/users/{}", member.id);
+    let (read, sent) = get_counted(&state, &log, &one, &owner).await;
+    assert_eq!(read.status, StatusCode::OK, "{}", read.body);
+    assert_eq!(
+        sent,
+        ["BatchGetItem", "BatchGetItem", "BatchGetItem"],
+        "caller, member, projects"
+    );
+    assert_eq!(read.body["projects"].as_array().unwrap().len(), 2);
+
     // Data written before version 3: the same answers, read the slower way.
     as_written_before_version_3(&app).await;
+    let (slow_read, _) = get_counted(&state, &log, &one, &owner).await;
+    assert_eq!(slow_read.body, read.body);
     let (slow_page, sent_slow) = get_counted(&state, &log, PAGE, &owner).await;
     assert_eq!(items(&slow_page.body), items(&page.body));
     assert!(sent_slow.len() > 3, "{sent_slow:?}");
