@@ -33,6 +33,9 @@ use crate::model::{LinkSummary, Membership};
 /// See the module documentation.
 pub struct PageSummaries;
 
+/// What an item pass does with each item it reads.
+type Transform = dyn Fn(&Attributes) -> Vec<ItemWrite> + Send + Sync;
+
 const SEGMENTS: u32 = 4;
 /// Items per scan page (and per checkpoint of the item passes).
 const PAGE: i32 = 100;
@@ -234,11 +237,7 @@ impl Migration for PageSummaries {
                 .name("#pk", attr::PK)
                 .value(":user", AttributeValue::S("USER".into()))
                 .value(":user_prefix", AttributeValue::S("USER#".into()));
-            let passes: [(
-                &'static str,
-                Expression,
-                &(dyn Fn(&Attributes) -> Vec<ItemWrite> + Send + Sync),
-            ); 3] = [
+            let passes: [(&'static str, Expression, &Transform); 3] = [
                 ("project_ids", projects, &project_id_for),
                 ("organization_slugs", memberships_filter(), &slug_for),
                 ("organizations_indexed", users, &mark_indexed),

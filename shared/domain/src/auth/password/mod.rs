@@ -1,10 +1,12 @@
 //! Passwords: the length policy (checked before any hashing), argon2id hashing and
-//! verification off the async executor, and a dummy hash that makes a login for an unknown
+//! verification off the async executor in a bounded pool ([`pool`]: one run per core at a
+//! time, each in a reused working memory), and a dummy hash that makes a login for an unknown
 //! email cost exactly one verification, like a wrong password.
 
-use std::sync::atomic::{AtomicU64, Ordering};
+mod pool;
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use argon2::password_hash::phc::PasswordHash;
 use argon2::{Algorithm, Argon2, Block, Params, Version};
@@ -12,6 +14,7 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD_NO_PAD;
 use secrecy::{ExposeSecret, SecretString};
 
+use self::pool::{Memory, Pool};
 use crate::error::DomainError;
 use crate::model::Invalid;
 
@@ -113,49 +116,45 @@ const MAX_STORED_M_COST: u32 = 256 * 1024;
 /// Hashing and verification, with a count of verifications (tests use it to prove that a login
 /// for an unknown email runs exactly one, like a wrong password).
 ///
-/// argon2 needs 19 MiB of working memory per hash. It is allocated once and reused: allocating
-/// it per call costs page faults on every login (about half of an argon2 run) and, with glibc's
-/// per-thread arenas, left up to 129 MB resident.
-#[derive(Default)]
+/// Every run goes through the process's argon2 [`pool`]: at most one per core at a time, each
+/// in its slot's reused 19 MiB working memory, the others waiting in arrival order.
 pub struct Passwords {
     verifications: AtomicU64,
-    memory: Arc<Mutex<Vec<Block>>>,
+    pool: Arc<Pool>,
+}
+
+impl Default for Passwords {
+    fn default() -> Self {
+        Self::with_pool(Pool::shared())
+    }
 }
 
 impl std::fmt::Debug for Passwords {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Passwords")
             .field("verifications", &self.verifications)
-            .finish_non_exhaustive()
+            .field("pool", &self.pool)
+            .finish()
     }
 }
 
-/// Runs argon2id with `params`, in the shared working memory (or a temporary one while another
-/// call holds it).
-fn with_argon2<R>(
-    memory: &Mutex<Vec<Block>>,
+/// argon2id with `params`, run in the slot's working memory.
+fn argon2id<R>(
+    memory: &mut Memory<'_>,
     params: Params,
     run: impl FnOnce(&Argon2, &mut [Block]) -> R,
 ) -> R {
     let blocks = params.block_count();
     let argon2 = Argon2::new(Algorithm::Argon2id, Version::V0x13, params);
-    match memory.try_lock() {
-        Ok(mut shared) => {
-            if shared.len() < blocks {
-                shared.resize(blocks, Block::default());
-            }
-            run(&argon2, &mut shared[..blocks])
-        }
-        Err(_) => run(&argon2, &mut vec![Block::default(); blocks]),
-    }
+    memory.with_blocks(blocks, |blocks| run(&argon2, blocks))
 }
 
-fn hash_blocking(memory: &Mutex<Vec<Block>>, password: &[u8]) -> Result<String, argon2::Error> {
+fn hash_blocking(memory: &mut Memory<'_>, password: &[u8]) -> Result<String, argon2::Error> {
     let params = Params::default();
     let salt: [u8; 16] = rand::random();
     let mut output = [0u8; 32];
     let (m, t, p) = (params.m_cost(), params.t_cost(), params.p_cost());
-    with_argon2(memory, params, |argon2, blocks| {
+    argon2id(memory, params, |argon2, blocks| {
         argon2.hash_password_into_with_memory(password, &salt, &mut output, blocks)
     })?;
     // The PHC string format, with its unpadded standard Base64.
@@ -166,7 +165,7 @@ fn hash_blocking(memory: &Mutex<Vec<Block>>, password: &[u8]) -> Result<String, 
     ))
 }
 
-fn verify_blocking(memory: &Mutex<Vec<Block>>, password: &[u8], stored: &str) -> bool {
+fn verify_blocking(memory: &mut Memory<'_>, password: &[u8], stored: &str) -> bool {
     let Ok(parsed) = PasswordHash::new(stored) else {
         return false;
     };
@@ -183,7 +182,7 @@ fn verify_blocking(memory: &Mutex<Vec<Block>>, password: &[u8], stored: &str) ->
         return false;
     }
     let mut output = vec![0u8; expected.len()];
-    let computed = with_argon2(memory, params, |argon2, blocks| {
+    let computed = argon2id(memory, params, |argon2, blocks| {
         argon2.hash_password_into_with_memory(password, salt, &mut output, blocks)
     });
     computed.is_ok()
@@ -191,30 +190,37 @@ fn verify_blocking(memory: &Mutex<Vec<Block>>, password: &[u8], stored: &str) ->
 }
 
 impl Passwords {
-    /// Argon2id with the OWASP parameters (the crate defaults), on a blocking thread.
+    fn with_pool(pool: Arc<Pool>) -> Self {
+        Self {
+            verifications: AtomicU64::new(0),
+            pool,
+        }
+    }
+
+    /// Argon2id with the OWASP parameters (the crate defaults), in the pool.
     pub async fn hash(&self, password: &Password) -> Result<String, DomainError> {
         let password = password.clone();
-        let memory = Arc::clone(&self.memory);
-        tokio::task::spawn_blocking(move || hash_blocking(&memory, password.bytes()))
+        self.pool
+            .run(move |memory| hash_blocking(memory, password.bytes()))
             .await
             .map_err(|e| DomainError::Internal(anyhow::anyhow!("hashing task failed: {e}")))?
             .map_err(|e| DomainError::Internal(anyhow::anyhow!("hashing a password failed: {e}")))
     }
 
     /// Verifies `password` against `stored`, or against the dummy hash when there is no stored
-    /// hash (unknown email): either way exactly one argon2 verification runs.
+    /// hash (unknown email): either way exactly one argon2 verification runs, in the pool.
     pub async fn verify(&self, password: &Password, stored: Option<&str>) -> bool {
         self.verifications.fetch_add(1, Ordering::Relaxed);
         let password = password.clone();
-        let memory = Arc::clone(&self.memory);
         let (hash, real) = match stored {
             Some(hash) => (hash.to_owned(), true),
             None => (DUMMY_HASH.to_owned(), false),
         };
-        let matched =
-            tokio::task::spawn_blocking(move || verify_blocking(&memory, password.bytes(), &hash))
-                .await
-                .unwrap_or(false);
+        let matched = self
+            .pool
+            .run(move |memory| verify_blocking(memory, password.bytes(), &hash))
+            .await
+            .unwrap_or(false);
         matched && real
     }
 
@@ -225,98 +231,6 @@ impl Passwords {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_policy_counts_characters_after_stripping_and_caps_bytes() {
-        assert!(Password::parse("  short  ").is_err());
-        assert!(Password::parse("  exactly8  ").is_ok());
-        assert!(Password::parse(&"x".repeat(128)).is_ok());
-        assert!(
-            Password::parse(&"x".repeat(129))
-                .unwrap_err()
-                .msg
-                .contains("at most 128 characters")
-        );
-        // The byte cap is checked first, before counting characters of a huge input.
-        assert!(Password::parse(&"𝄞".repeat(128)).is_ok());
-        assert!(
-            Password::parse(&"𝄞".repeat(129))
-                .unwrap_err()
-                .msg
-                .contains("512 bytes")
-        );
-        assert!(Password::parse("").unwrap_err().msg.contains("at least 8"));
-    }
-
-    #[test]
-    fn new_passwords_follow_dispatchs_complexity_rules_in_order() {
-        let msg = |raw: &str| Password::parse_new(raw).unwrap_err().msg;
-        assert_eq!(
-            msg("short"),
-            "Value error, Password must be at least 8 characters long"
-        );
-        assert_eq!(
-            msg("no digits here"),
-            "Value error, Password must contain at least one number"
-        );
-        assert_eq!(
-            msg("lower case 1"),
-            "Value error, Password must contain both uppercase and lowercase characters"
-        );
-        assert!(Password::parse_new("Mixed case 1").is_ok());
-    }
-
-    #[test]
-    fn the_dummy_hash_uses_the_default_parameters() {
-        let parsed = PasswordHash::new(DUMMY_HASH).expect("valid PHC string");
-        let params = argon2::Params::try_from(&parsed).expect("argon2 parameters");
-        let defaults = argon2::Params::default();
-        assert_eq!(
-            (params.m_cost(), params.t_cost(), params.p_cost()),
-            (defaults.m_cost(), defaults.t_cost(), defaults.p_cost())
-        );
-        assert_eq!(parsed.algorithm.as_str(), "argon2id");
-    }
-
-    #[test]
-    fn hashes_interoperate_with_the_argon2_crates_phc_strings() {
-        use argon2::password_hash::{PasswordHasher, PasswordVerifier};
-        let memory = Mutex::new(Vec::new());
-        let ours = hash_blocking(&memory, b"correct horse battery").unwrap();
-        let parsed = PasswordHash::new(&ours).unwrap();
-        assert!(
-            Argon2::default()
-                .verify_password(b"correct horse battery", &parsed)
-                .is_ok()
-        );
-        let theirs = Argon2::default()
-            .hash_password(b"correct horse battery")
-            .unwrap()
-            .to_string();
-        assert!(verify_blocking(&memory, b"correct horse battery", &theirs));
-        assert!(!verify_blocking(&memory, b"wrong horse battery", &theirs));
-        let greedy = theirs.replace("m=19456", "m=4194304");
-        assert!(
-            !verify_blocking(&memory, b"correct horse battery", &greedy),
-            "huge stored costs are refused"
-        );
-    }
-
-    #[tokio::test]
-    async fn hash_then_verify_round_trips_and_counts() {
-        let passwords = Passwords::default();
-        let password = Password::parse("correct horse battery").unwrap();
-        let hash = passwords.hash(&password).await.unwrap();
-        assert!(hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"));
-        assert!(passwords.verify(&password, Some(&hash)).await);
-        let wrong = Password::parse("incorrect horse").unwrap();
-        assert!(!passwords.verify(&wrong, Some(&hash)).await);
-        assert!(
-            !passwords.verify(&password, None).await,
-            "the dummy never matches"
-        );
-        assert_eq!(passwords.verifications(), 3);
-    }
-}
+mod pool_tests;
+#[cfg(test)]
+mod tests;
