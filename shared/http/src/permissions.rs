@@ -13,6 +13,7 @@ use crate::error::ApiError;
 use crate::routes::{Permission, Route};
 use crate::state::AppState;
 use dispatch_domain::DomainError;
+use dispatch_domain::auth::email_ids;
 use dispatch_domain::auth::provider::{Credentials, Identity, Provider};
 use dispatch_domain::auth::token::Claims;
 use dispatch_domain::model::{Membership, Organization, OrganizationSlug, PrimaryKey, Role, User};
@@ -113,13 +114,10 @@ pub async fn authorize(
         .await?;
     let user_id = match &identity {
         Identity::Token(claims) => claims.user_id().ok_or(ApiError::Unauthorized)?,
-        Identity::Email(email) => {
-            match users::find_by_email(state.store(), email.as_str()).await? {
-                Some(user) => user.id,
-                // Not known yet: provisioned below, as for a token of an unknown user.
-                None => 0,
-            }
-        }
+        // Not known yet (0): provisioned below, as for a token of an unknown user.
+        Identity::Email(email) => email_ids::user_id(state.store(), email.as_str())
+            .await?
+            .unwrap_or(0),
     };
 
     let path = parts.uri.path();
@@ -133,8 +131,23 @@ pub async fn authorize(
     };
 
     // One round trip: the user, and the organization with the caller's membership.
-    let (stored_user, organization, mut membership) =
+    let (mut stored_user, mut organization, mut membership) =
         memberships::caller(state.store(), user_id, slug.as_deref()).await?;
+    if let Identity::Email(email) = &identity {
+        // A remembered id whose user no longer has this email: read the email's owner afresh.
+        if stored_user
+            .as_ref()
+            .is_some_and(|u| u.email.as_str() != email.as_str())
+            || (stored_user.is_none() && user_id != 0)
+        {
+            email_ids::forget(state.store(), email.as_str());
+            let fresh = email_ids::user_id(state.store(), email.as_str())
+                .await?
+                .unwrap_or(0);
+            (stored_user, organization, membership) =
+                memberships::caller(state.store(), fresh, slug.as_deref()).await?;
+        }
+    }
 
     if slug.is_some() && organization.is_none() {
         return Err(ApiError::NotFound(ORGANIZATION_NOT_FOUND.into()));

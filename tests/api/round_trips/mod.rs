@@ -3,6 +3,7 @@
 //! answer the same before schema version 3's migration (the slower reads), after it, and
 //! while summaries are missing.
 
+mod email_identity;
 mod lists;
 mod summaries;
 

@@ -2,6 +2,7 @@
 //! per-request resolution of who the caller is.
 
 pub mod current_password;
+pub mod email_ids;
 pub mod login;
 pub mod password;
 pub mod provider;
