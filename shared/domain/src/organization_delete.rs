@@ -30,6 +30,7 @@ use dispatch_store::{
     Expression, Item, Store, StoreError, Transaction, retry_on_version_conflict,
     transaction::VERSION_LABEL,
 };
+use futures_util::{StreamExt, TryStreamExt};
 
 /// Keys removed per batch of the cleanup.
 const CLEANUP_BATCH: usize = 100;
@@ -142,6 +143,7 @@ pub async fn remove(
         if let Some(stop) = stop_before_batch(store, claim, budget).await? {
             return Ok(stop);
         }
+        forget_organization(store, slug, batch).await?;
         store.delete_batch(batch).await?;
     }
 
@@ -168,6 +170,35 @@ pub async fn remove(
     tx.delete(keys::organization_name_guard(&org.name), None, None)?;
     tx.delete(keys::organization_id_guard(org.id), None, None)?;
     finish(store, tx).await
+}
+
+/// Removes `slug` from the organization slugs of the users whose memberships are among
+/// `batch`, before the memberships go (a remover cut short does it again). Nobody can join
+/// meanwhile: the organization is hidden, and its slug is not free until it is removed.
+async fn forget_organization(store: &Store, slug: &str, batch: &[Key]) -> Result<(), StoreError> {
+    let members: Vec<i32> = batch
+        .iter()
+        .filter_map(|key| key.sk.strip_prefix("MEMBER#")?.parse::<i32>().ok())
+        .collect();
+    futures_util::stream::iter(members)
+        .map(|user_id| async move {
+            match store
+                .update_if(
+                    &keys::user(user_id),
+                    crate::users::forget_organization(slug),
+                    Expression::item_present(),
+                    "user",
+                )
+                .await
+            {
+                Err(StoreError::ConditionFailed { .. }) => Ok(()),
+                other => other,
+            }
+        })
+        .buffer_unordered(16)
+        .try_collect::<Vec<()>>()
+        .await
+        .map(|_| ())
 }
 
 /// The label of the claim condition on the marker.

@@ -162,6 +162,18 @@ pub fn remember_organization(slug: &str) -> Expression {
         )
 }
 
+/// Removes `slug` from the user's [`User::organization_slugs`] (their membership is being
+/// removed with its organization), bumping their version like [`remember_organization`].
+pub fn forget_organization(slug: &str) -> Expression {
+    Expression::new("ADD #version :one")
+        .name("#version", keys::attr::VERSION)
+        .value(":one", AttributeValue::N("1".into()))
+        .delete_from_set(
+            "organization_slugs",
+            AttributeValue::Ss(vec![slug.to_owned()]),
+        )
+}
+
 /// Creates a user (email guard, user item) and their memberships, in one transaction.
 /// A taken email is Dispatch's 422 "A user with this email already exists.".
 pub async fn create(
