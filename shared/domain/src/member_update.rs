@@ -148,27 +148,26 @@ fn switch_default_projects(
     Ok(summary)
 }
 
-/// The member's links in the organization, with their versions. The index may lag a moment
-/// behind a change that just committed; the membership's summary, read consistently, names
-/// every link, so a link the index does not show yet is read directly. A summary entry whose
-/// link is gone (its project was deleted) is dropped.
+/// The member's links in the organization, with their versions. With a summary (read
+/// consistently with the membership), the links it names are read by key, consistently: the
+/// index may lag a moment behind a change that just committed. A summary entry whose link is
+/// gone (its project was deleted) is dropped. Without one (data older than schema version 3),
+/// the index lists them.
 async fn current_links(
     store: &Store,
     membership: &Membership,
 ) -> Result<Vec<ProjectLink>, DomainError> {
     let (slug, user_id) = (&membership.organization_slug, membership.user_id);
-    let mut links = super::memberships::links_in(store, user_id, slug).await?;
-    if let Some(summary) = &membership.projects {
-        let missing: Vec<_> = summary
-            .iter()
-            .filter(|entry| !links.iter().any(|l| l.project_id == entry.project_id))
-            .map(|entry| keys::user_project_link(slug, entry.project_id, user_id))
-            .collect();
-        if !missing.is_empty() {
-            for item in store.batch_get(&missing).await?.into_iter().flatten() {
-                links.push(from_attributes(item)?);
-            }
-        }
+    let Some(summary) = &membership.projects else {
+        return super::memberships::links_in(store, user_id, slug).await;
+    };
+    let wanted: Vec<_> = summary
+        .iter()
+        .map(|entry| keys::user_project_link(slug, entry.project_id, user_id))
+        .collect();
+    let mut links = Vec::with_capacity(wanted.len());
+    for item in store.batch_get(&wanted).await?.into_iter().flatten() {
+        links.push(from_attributes(item)?);
     }
     Ok(links)
 }
@@ -182,4 +181,38 @@ mod tests {
         let flags = MemberUpdate::project_flags(&[(7, true), (3, false), (7, false), (3, true)]);
         assert_eq!(flags, [(3, true), (7, false)]);
     }
+}
+
+/// Takes project `project_id` out of member `user_id`'s summary (their link to it is being
+/// removed with the project), under the membership's version, reading again on a race.
+pub async fn forget_project(
+    store: &Store,
+    slug: &str,
+    user_id: i32,
+    project_id: i32,
+) -> Result<(), DomainError> {
+    retry_on_version_conflict(|| async {
+        let Some(mut membership) = store
+            .get::<Membership>(&keys::membership(slug, user_id))
+            .await?
+        else {
+            return Ok(());
+        };
+        let Some(links) = &mut membership.projects else {
+            return Ok(());
+        };
+        let before = links.len();
+        links.retain(|link| link.project_id != project_id);
+        if links.len() == before {
+            return Ok(());
+        }
+        let expected = membership.version;
+        membership.version += 1;
+        membership.updated_at = Timestamp::now();
+        let mut tx = Transaction::new();
+        tx.put_versioned(membership_item(&membership)?, expected)?;
+        store.transact(tx).await?;
+        Ok::<_, DomainError>(())
+    })
+    .await
 }

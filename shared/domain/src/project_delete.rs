@@ -123,6 +123,7 @@ pub async fn remove_contents(
         if budget.exhausted() {
             return Ok(Removal::CutShort);
         }
+        forget_links(store, slug, project_id, batch).await?;
         store.delete_batch(batch).await?;
     }
     remove_instances(store, slug, project_id).await?;
@@ -144,7 +145,44 @@ pub async fn remove_contents(
         }
         other => other?,
     }
+    // No summary names the project any more: readers need not be told it is deleted.
+    match store
+        .update_if(
+            &keys::organization(slug),
+            Expression::new("").delete_from_set(
+                "deleted_project_ids",
+                AttributeValue::Ns(vec![project_id.to_string()]),
+            ),
+            Expression::item_present(),
+            "organization",
+        )
+        .await
+    {
+        Err(StoreError::ConditionFailed { .. }) | Ok(()) => {}
+        Err(error) => return Err(error.into()),
+    }
     Ok(Removal::Done)
+}
+
+/// Takes the project out of the summaries of the members whose links are among `batch`,
+/// before the links go (a remover cut short does it again).
+async fn forget_links(
+    store: &Store,
+    slug: &str,
+    project_id: i32,
+    batch: &[dispatch_store::Key],
+) -> Result<(), DomainError> {
+    use futures_util::{StreamExt, TryStreamExt};
+    let members: Vec<i32> = batch
+        .iter()
+        .filter_map(|key| key.sk.strip_prefix("USER#")?.parse::<i32>().ok())
+        .collect();
+    futures_util::stream::iter(members)
+        .map(|user_id| crate::member_update::forget_project(store, slug, user_id, project_id))
+        .buffer_unordered(16)
+        .try_collect::<Vec<()>>()
+        .await
+        .map(|_| ())
 }
 
 /// The label of the still-hidden condition on the project item when it is finally removed.

@@ -19,6 +19,15 @@ pub struct Expression {
     pub values: HashMap<String, AttributeValue>,
 }
 
+/// Where the clause `keyword` (`ADD`, `DELETE`) of an update expression starts, if it has one.
+fn clause_start(text: &str, keyword: &str) -> Option<usize> {
+    let clause = format!("{keyword} ");
+    if text.starts_with(&clause) {
+        return Some(0);
+    }
+    text.find(&format!(" {clause}")).map(|at| at + 1)
+}
+
 impl Expression {
     /// An expression text; add its `#name` and `:value` placeholders with the builders below.
     pub fn new(text: impl Into<String>) -> Self {
@@ -100,26 +109,51 @@ impl Expression {
     }
 
     /// Adds `member` (a one-element set, `SS` or `NS`) to the set `attribute`, within this
-    /// update's `ADD` clause (one set per expression).
-    pub fn add_to_set(mut self, attribute: &str, member: AttributeValue) -> Self {
-        self.text = match self.text.strip_prefix("ADD ") {
-            Some(rest) => format!("ADD #set_added :set_added, {rest}"),
-            None => format!("ADD #set_added :set_added {}", self.text)
-                .trim_end()
+    /// update's `ADD` clause (or a new one).
+    pub fn add_to_set(self, attribute: &str, member: AttributeValue) -> Self {
+        let (name, value) = self.fresh_placeholders("set_added");
+        let action = format!("{name} {value}");
+        let mut expression = self.name(&name, attribute).value(&value, member);
+        expression.text = match clause_start(&expression.text, "ADD") {
+            Some(at) => format!(
+                "{}{action}, {}",
+                &expression.text[..at + 4],
+                &expression.text[at + 4..]
+            ),
+            None => format!("{} ADD {action}", expression.text)
+                .trim_start()
                 .to_owned(),
         };
-        self.name("#set_added", attribute)
-            .value(":set_added", member)
+        expression
     }
 
-    /// Removes `member` (a one-element set) from the set `attribute`: a `DELETE` clause after
-    /// this update's others. Removing the last member removes the attribute.
-    pub fn delete_from_set(mut self, attribute: &str, member: AttributeValue) -> Self {
-        self.text = format!("{} DELETE #set_deleted :set_deleted", self.text)
-            .trim_start()
-            .to_owned();
-        self.name("#set_deleted", attribute)
-            .value(":set_deleted", member)
+    /// Removes `member` (a one-element set) from the set `attribute`, within this update's
+    /// `DELETE` clause (or a new one). Removing the last member removes the attribute.
+    pub fn delete_from_set(self, attribute: &str, member: AttributeValue) -> Self {
+        let (name, value) = self.fresh_placeholders("set_deleted");
+        let action = format!("{name} {value}");
+        let mut expression = self.name(&name, attribute).value(&value, member);
+        expression.text = match clause_start(&expression.text, "DELETE") {
+            Some(at) => format!(
+                "{}{action}, {}",
+                &expression.text[..at + 7],
+                &expression.text[at + 7..]
+            ),
+            None => format!("{} DELETE {action}", expression.text)
+                .trim_start()
+                .to_owned(),
+        };
+        expression
+    }
+
+    /// `#<base><n>` and `:<base><n>` with the first `n` neither is used with.
+    fn fresh_placeholders(&self, base: &str) -> (String, String) {
+        (0..)
+            .map(|n| (format!("#{base}{n}"), format!(":{base}{n}")))
+            .find(|(name, value)| {
+                !self.names.contains_key(name) && !self.values.contains_key(value)
+            })
+            .expect("a free placeholder")
     }
 
     /// `SET` of each `(attribute, value)` and `ADD version 1`: a change of some attributes that
@@ -160,5 +194,40 @@ impl Expression {
 
     pub(crate) fn values_option(&self) -> Option<HashMap<String, AttributeValue>> {
         (!self.values.is_empty()).then(|| self.values.clone())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn count(text: &str, word: &str) -> usize {
+        text.split_whitespace().filter(|w| *w == word).count()
+    }
+
+    #[test]
+    fn set_changes_join_the_clauses_an_update_already_has() {
+        let id = |n: &str| AttributeValue::Ns(vec![n.into()]);
+        let counters = Expression::change_counters(&[("project_count", -1)])
+            .add_to_set("deleted_project_ids", id("7"))
+            .delete_from_set("project_ids", id("7"));
+        assert_eq!(count(&counters.text, "ADD"), 1, "{}", counters.text);
+        assert_eq!(count(&counters.text, "DELETE"), 1, "{}", counters.text);
+        assert!(counters.text.starts_with("ADD #set_added0 :set_added0, "));
+
+        let set = Expression::set_and_bump_version(&[("name", AttributeValue::S("x".into()))])
+            .add_to_set("ids", id("1"));
+        assert_eq!(count(&set.text, "ADD"), 1, "{}", set.text);
+        assert!(set.text.starts_with("SET "), "{}", set.text);
+
+        let twice = Expression::new("")
+            .add_to_set("a", id("1"))
+            .add_to_set("b", id("2"));
+        assert_eq!(
+            twice.text,
+            "ADD #set_added1 :set_added1, #set_added0 :set_added0"
+        );
+        assert_eq!(twice.names["#set_added0"], "a");
+        assert_eq!(twice.names["#set_added1"], "b");
     }
 }

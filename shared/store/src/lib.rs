@@ -145,17 +145,21 @@ impl Store {
     }
 
     /// Reads items (strongly consistent), in the order of `keys`; absent items are `None`.
-    /// One round trip whatever the number of keys; unprocessed keys are fetched again.
+    /// One round trip for up to 800 keys; unprocessed keys are fetched again.
     pub async fn batch_get(&self, keys: &[Key]) -> Result<Vec<Option<Attributes>>, StoreError> {
         let mut unique: Vec<Key> = keys.to_vec();
         unique.sort();
         unique.dedup();
-        // BatchGetItem takes at most 100 keys per request; the requests run concurrently, so
-        // any number of keys costs one round trip (plus retries of unprocessed keys).
-        let chunks = futures_util::future::try_join_all(
-            unique.chunks(100).map(|chunk| self.batch_get_chunk(chunk)),
-        )
-        .await?;
+        // BatchGetItem takes at most 100 keys per request; up to BATCH_GETS_IN_FLIGHT of them
+        // run at once, so up to 800 keys cost one round trip (plus retries of unprocessed keys).
+        use futures_util::{StreamExt, TryStreamExt};
+        // Owned chunks: a stream of borrowed ones makes callers' futures lose `Send`.
+        let owned: Vec<Vec<Key>> = unique.chunks(100).map(<[Key]>::to_vec).collect();
+        let chunks: Vec<Vec<Attributes>> = futures_util::stream::iter(owned)
+            .map(|chunk| async move { self.batch_get_chunk(&chunk).await })
+            .buffer_unordered(BATCH_GETS_IN_FLIGHT)
+            .try_collect()
+            .await?;
         let found: std::collections::HashMap<Key, Attributes> = chunks
             .into_iter()
             .flatten()
@@ -202,6 +206,9 @@ impl Store {
         Ok(found)
     }
 }
+
+/// Most `BatchGetItem` requests one [`Store::batch_get`] has in flight.
+const BATCH_GETS_IN_FLIGHT: usize = 8;
 
 /// How often a read-modify-write that lost a version race is run again before it is a 409.
 pub const VERSION_RETRIES: usize = 3;

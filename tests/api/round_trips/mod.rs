@@ -5,6 +5,7 @@
 
 mod email_identity;
 mod lists;
+mod review;
 mod summaries;
 
 use std::sync::{Arc, Mutex};

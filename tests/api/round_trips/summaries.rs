@@ -150,6 +150,16 @@ async fn a_members_page_and_auth_me_cost_constant_requests_before_during_and_aft
     assert_eq!(projects_of(&all.body, "m02@example.com"), ["alpha", "beta"]);
     assert_eq!(projects_of(&all.body, "m03@example.com"), ["beta"]);
     assert_eq!(projects_of(&all.body, "m00@example.com"), ["default"]);
+    // The deleted project's removal took it out of every summary, then out of the deleted ids.
+    let m03 = users::find_by_email(&app.store, "m03@example.com")
+        .await
+        .unwrap()
+        .unwrap();
+    let (_, membership) = dispatch_domain::memberships::member(&app.store, "default", m03.id)
+        .await
+        .unwrap();
+    assert_eq!(membership.projects.unwrap().len(), 1, "beta only");
+    assert!(default_org(&app).await.deleted_project_ids.is_empty());
 
     let (me, sent) = get_counted(&state, &log, ME, &owner).await;
     assert_eq!(me.status, StatusCode::OK, "{}", me.body);

@@ -15,32 +15,29 @@
 //!    build writes a complete summary itself).
 //!
 //! Readers fall back to the slower reads for any item without them, so the site answers the
-//! same before, during and after the migration. `down` changes nothing: version-2 code
-//! ignores these attributes (and drops them when it rewrites an item, which the readers of
-//! this build handle the same way).
+//! same before, during and after the migration. `down` removes the summaries and the marks
+//! (what readers trust), since version-2 code changes links and memberships without keeping
+//! them; a later `up` computes them again.
 
 use aws_sdk_dynamodb::types::AttributeValue;
-use futures_util::{TryStreamExt, stream};
 
 use dispatch_store::item::Attributes;
 use dispatch_store::keys::{self, attr};
 use dispatch_store::migrate::items::{ItemPass, ItemWrite, run_pass};
 use dispatch_store::migrate::{BoxFuture, Migration, MigrationError, Run};
-use dispatch_store::{Expression, Key, StoreError, from_attributes};
-
-use crate::model::{LinkSummary, Membership};
+use dispatch_store::{Expression, Key};
 
 /// See the module documentation.
 pub struct PageSummaries;
+
+mod summaries;
 
 /// What an item pass does with each item it reads.
 type Transform = dyn Fn(&Attributes) -> Vec<ItemWrite> + Send + Sync;
 
 const SEGMENTS: u32 = 4;
 /// Items per scan page (and per checkpoint of the item passes).
-const PAGE: i32 = 100;
-/// Memberships summarised at once in pass 4 (one index query and one write each).
-const SUMMARIES_IN_FLIGHT: usize = 16;
+pub(super) const PAGE: i32 = 100;
 
 fn string<'a>(item: &'a Attributes, name: &str) -> Option<&'a str> {
     item.get(name)?.as_s().ok().map(String::as_str)
@@ -98,114 +95,54 @@ fn slug_for(item: &Attributes) -> Vec<ItemWrite> {
     }]
 }
 
-/// Pass 3: a user whose set now names every membership.
+/// Pass 3: a user whose set now names every membership. The mark bumps the version, so an
+/// account change that read the user before it reads again instead of dropping it. A user
+/// without a set (no membership, or rewritten by version-2 code meanwhile) is left unmarked
+/// and read the slower way.
 fn mark_indexed(item: &Attributes) -> Vec<ItemWrite> {
     let (Some(pk), Some(sk)) = (string(item, attr::PK), string(item, attr::SK)) else {
         return vec![];
     };
     vec![ItemWrite::Update {
         key: Key::new(pk, sk),
-        update: Expression::new("SET #indexed = :true")
+        update: Expression::new("SET #indexed = :true ADD #version :one")
             .name("#indexed", "organizations_indexed")
-            .value(":true", AttributeValue::Bool(true)),
+            .name("#version", attr::VERSION)
+            .value(":true", AttributeValue::Bool(true))
+            .value(":one", AttributeValue::N("1".into())),
         condition: Expression::item_present().and(
-            Expression::new("attribute_not_exists(#indexed)")
-                .name("#indexed", "organizations_indexed"),
+            Expression::new("attribute_not_exists(#indexed) AND attribute_exists(#slugs)")
+                .name("#indexed", "organizations_indexed")
+                .name("#slugs", "organization_slugs"),
         ),
     }]
 }
 
-fn memberships_filter() -> Expression {
+/// `down`: removes `attribute` (what readers trust) from an item, bumping its version, so that
+/// version-2 code may change what it summarised and a later `up` computes it again.
+fn remove_attribute(attribute: &'static str) -> impl Fn(&Attributes) -> Vec<ItemWrite> {
+    move |item| {
+        let (Some(pk), Some(sk)) = (string(item, attr::PK), string(item, attr::SK)) else {
+            return vec![];
+        };
+        vec![ItemWrite::Update {
+            key: Key::new(pk, sk),
+            update: Expression::new("REMOVE #attribute ADD #version :one")
+                .name("#attribute", attribute)
+                .name("#version", attr::VERSION)
+                .value(":one", AttributeValue::N("1".into())),
+            condition: Expression::new("attribute_exists(#attribute)")
+                .name("#attribute", attribute),
+        }]
+    }
+}
+
+pub(super) fn memberships_filter() -> Expression {
     Expression::new("begins_with(#sk, :member) AND #entity = :membership")
         .name("#sk", attr::SK)
         .name("#entity", attr::ENTITY)
         .value(":member", AttributeValue::S("MEMBER#".into()))
         .value(":membership", AttributeValue::S("Membership".into()))
-}
-
-/// Pass 4 for one membership: its links' summary, written if nothing changed it meanwhile.
-async fn summarise(run: &Run<'_>, item: Attributes) -> Result<(), MigrationError> {
-    let membership: Membership = from_attributes(item).map_err(MigrationError::from)?;
-    let (slug, user_id) = (&membership.organization_slug, membership.user_id);
-    let links = crate::memberships::links_in(run.store, user_id, slug)
-        .await
-        .map_err(|e| MigrationError::Invalid(e.to_string()))?;
-    let mut summary: Vec<LinkSummary> = links.iter().map(LinkSummary::from).collect();
-    crate::memberships::sort_like_index(&mut summary);
-    let value = serde_dynamo::to_attribute_value(&summary)
-        .map_err(|e| MigrationError::Invalid(e.to_string()))?;
-    run.lease.check()?;
-    let written = run
-        .store
-        .client()
-        .update_item()
-        .table_name(run.store.table())
-        .set_key(Some(dispatch_store::key_attributes(&keys::membership(
-            slug, user_id,
-        ))))
-        .update_expression("SET #projects = :projects ADD #version :one")
-        .condition_expression("#version = :expected AND attribute_not_exists(#projects)")
-        .expression_attribute_names("#projects", "projects")
-        .expression_attribute_names("#version", attr::VERSION)
-        .expression_attribute_values(":projects", value)
-        .expression_attribute_values(":one", AttributeValue::N("1".into()))
-        .expression_attribute_values(
-            ":expected",
-            AttributeValue::N(membership.version.to_string()),
-        )
-        .send()
-        .await;
-    match written {
-        Ok(_) => Ok(()),
-        // Changed meanwhile: this build's change wrote a complete summary.
-        Err(e)
-            if e.as_service_error()
-                .is_some_and(|s| s.is_conditional_check_failed_exception()) =>
-        {
-            Ok(())
-        }
-        Err(e) => Err(StoreError::from_sdk(e).into()),
-    }
-}
-
-/// Pass 4: scans memberships without a summary (a re-run after an interruption finds only
-/// those left) and summarises each.
-async fn summarise_all(run: &Run<'_>) -> Result<(), MigrationError> {
-    let filter = memberships_filter()
-        .and(Expression::new("attribute_not_exists(#projects)").name("#projects", "projects"));
-    let mut start = None;
-    let mut done = 0u64;
-    loop {
-        run.lease.check()?;
-        let page = run
-            .store
-            .client()
-            .scan()
-            .table_name(run.store.table())
-            .consistent_read(true)
-            .limit(PAGE)
-            .filter_expression(&filter.text)
-            .set_expression_attribute_names(Some(filter.names.clone()))
-            .set_expression_attribute_values(Some(filter.values.clone()))
-            .set_exclusive_start_key(start)
-            .send()
-            .await
-            .map_err(StoreError::from_sdk)?;
-        let items = page.items.unwrap_or_default();
-        done += items.len() as u64;
-        stream::iter(items.into_iter().map(Ok::<_, MigrationError>))
-            .map_ok(|item| summarise(run, item))
-            .try_buffer_unordered(SUMMARIES_IN_FLIGHT)
-            .try_collect::<Vec<()>>()
-            .await?;
-        run.progress.line(&format!(
-            "migration 3 up: pass summaries: {done} membership(s) summarised"
-        ));
-        start = page.last_evaluated_key;
-        if start.is_none() {
-            return Ok(());
-        }
-    }
 }
 
 impl Migration for PageSummaries {
@@ -218,7 +155,10 @@ impl Migration for PageSummaries {
     }
 
     fn checksum(&self) -> String {
-        super::checksum(include_str!("m0003_page_summaries.rs"))
+        super::checksum(concat!(
+            include_str!("mod.rs"),
+            include_str!("summaries.rs")
+        ))
     }
 
     fn up<'a>(&'a self, run: &'a Run<'a>) -> BoxFuture<'a, Result<(), MigrationError>> {
@@ -252,7 +192,7 @@ impl Migration for PageSummaries {
                 };
                 run_pass(run, &pass).await?;
             }
-            summarise_all(run).await
+            summaries::summarise_all(run).await
         })
     }
 
@@ -260,8 +200,31 @@ impl Migration for PageSummaries {
         true
     }
 
-    fn down<'a>(&'a self, _run: &'a Run<'a>) -> BoxFuture<'a, Result<(), MigrationError>> {
-        // Nothing to undo: version-2 code ignores the attributes `up` added.
-        Box::pin(async { Ok(()) })
+    fn down<'a>(&'a self, run: &'a Run<'a>) -> BoxFuture<'a, Result<(), MigrationError>> {
+        // What readers trust goes: version-2 code changes links and memberships without
+        // keeping it. The sets of slugs and project ids may stay (nothing trusts them alone).
+        Box::pin(async move {
+            let summaries = remove_attribute("projects");
+            let marks = remove_attribute("organizations_indexed");
+            let summarised = memberships_filter()
+                .and(Expression::new("attribute_exists(#projects)").name("#projects", "projects"));
+            let marked = Expression::new("attribute_exists(#indexed)")
+                .name("#indexed", "organizations_indexed");
+            let passes: [(&'static str, Expression, &Transform); 2] = [
+                ("summaries", summarised, &summaries),
+                ("marks", marked, &marks),
+            ];
+            for (name, filter, transform) in passes {
+                let pass = ItemPass {
+                    name,
+                    filter: Some(filter),
+                    segments: SEGMENTS,
+                    page_size: PAGE,
+                    transform,
+                };
+                run_pass(run, &pass).await?;
+            }
+            Ok(())
+        })
     }
 }
