@@ -172,17 +172,6 @@ async fn current_links(
     Ok(links)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_project_listed_twice_keeps_the_flag_of_its_last_entry() {
-        let flags = MemberUpdate::project_flags(&[(7, true), (3, false), (7, false), (3, true)]);
-        assert_eq!(flags, [(3, true), (7, false)]);
-    }
-}
-
 /// Takes project `project_id` out of member `user_id`'s summary (their link to it is being
 /// removed with the project), under the membership's version, reading again on a race.
 pub async fn forget_project(
@@ -215,4 +204,15 @@ pub async fn forget_project(
         Ok::<_, DomainError>(())
     })
     .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_project_listed_twice_keeps_the_flag_of_its_last_entry() {
+        let flags = MemberUpdate::project_flags(&[(7, true), (3, false), (7, false), (3, true)]);
+        assert_eq!(flags, [(3, true), (7, false)]);
+    }
 }
