@@ -76,7 +76,7 @@ async fn the_envelope_echoes_like_dispatch() {
         .await
         .unwrap();
     assert_eq!(names(&p), ["name-000", "name-001", "name-002"]);
-    let body = p.to_json();
+    let body = p.into_json();
     assert_eq!(
         (
             body["itemsPerPage"].clone(),

@@ -32,5 +32,5 @@ pub async fn list_plugins(
         },
     )
     .await?;
-    Ok(Json(page.to_json()))
+    Ok(Json(page.into_json()))
 }

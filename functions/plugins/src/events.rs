@@ -35,5 +35,5 @@ pub async fn list_plugin_events(
         },
     )
     .await?;
-    Ok(Json(page.to_json()))
+    Ok(Json(page.into_json()))
 }

@@ -33,5 +33,5 @@ pub async fn list_projects(
         },
     )
     .await?;
-    Ok(Json(page.to_json()))
+    Ok(Json(page.into_json()))
 }

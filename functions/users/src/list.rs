@@ -10,7 +10,7 @@ use dispatch_domain::member_projects::{self, ProjectsRead};
 use dispatch_domain::memberships;
 use dispatch_shared::error::ApiError;
 use dispatch_shared::http::Json;
-use dispatch_shared::views::{member_list_item, user_projects};
+use dispatch_shared::views::member_list_item;
 use dispatch_shared::{AppState, Caller};
 use serde_json::Value;
 
@@ -36,16 +36,11 @@ pub async fn list_users(
                 let members = member_projects::load_page(&store, &org, keys, &read).await?;
                 Ok(members
                     .iter()
-                    .map(|(membership, projects)| {
-                        let mut item = member_list_item(membership);
-                        item["projects"] =
-                            serde_json::to_value(user_projects(projects)).unwrap_or_default();
-                        item
-                    })
+                    .map(|(membership, projects)| member_list_item(membership, projects))
                     .collect())
             }
         },
     )
     .await?;
-    Ok(Json(page.to_json()))
+    Ok(Json(page.into_json()))
 }

@@ -160,11 +160,15 @@ impl Store {
             .buffer_unordered(BATCH_GETS_IN_FLIGHT)
             .try_collect()
             .await?;
-        let found: std::collections::HashMap<Key, Attributes> = chunks
+        let mut found: std::collections::HashMap<Key, Attributes> = chunks
             .into_iter()
             .flatten()
             .map(|item| (item::key_of(&item), item))
             .collect();
+        if unique.len() == keys.len() {
+            // No key asked twice: each item moves to its place.
+            return Ok(keys.iter().map(|key| found.remove(key)).collect());
+        }
         Ok(keys.iter().map(|key| found.get(key).cloned()).collect())
     }
 

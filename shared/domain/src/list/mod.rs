@@ -95,10 +95,10 @@ pub struct Page {
 }
 
 impl Page {
-    /// `{items, itemsPerPage, page, total, next, total_exact}`.
-    pub fn to_json(&self) -> Value {
+    /// `{items, itemsPerPage, page, total, next, total_exact}` (the items moved, not copied).
+    pub fn into_json(self) -> Value {
         json!({
-            "items": self.items,
+            "items": Value::Array(self.items),
             "itemsPerPage": self.items_per_page,
             "page": self.page,
             "total": self.total,

@@ -103,13 +103,23 @@ impl UserRead {
     }
 }
 
-/// A member as a list item: projects are filled in for the page's members afterwards, and the
-/// list shows neither organizations nor settings (as Dispatch's list of `DispatchUser`s).
-pub fn member_list_item(membership: &Membership) -> Value {
+/// A member as a list item, with the projects of their links; the list shows neither
+/// organizations nor settings (as Dispatch's list of `DispatchUser`s).
+pub fn member_list_item(membership: &Membership, projects: &[(LinkSummary, Project)]) -> Value {
+    let projects = projects
+        .iter()
+        .map(|(link, project)| {
+            json!({
+                "project": project_read(project),
+                "default": link.default,
+                "role": link.role,
+            })
+        })
+        .collect();
     json!({
         "id": membership.user_id,
         "email": membership.email,
-        "projects": [],
+        "projects": Value::Array(projects),
         "role": membership.role,
         "organizations": [],
         "experimental_features": null,
