@@ -1,8 +1,8 @@
 //! The user a request is about, found through their membership of the path's organization, and
 //! the `UserRead` body every endpoint of the group answers with (Q-U1: a proper UserRead).
 
-use dispatch_domain::{member_projects, memberships};
 use dispatch_domain::model::Organization;
+use dispatch_domain::{member_projects, memberships};
 use dispatch_shared::AppState;
 use dispatch_shared::error::ApiError;
 use dispatch_shared::views::UserRead;
