@@ -4,7 +4,8 @@
 #     Runtime API on loopback (infra/bench/runtime_api.py), secret fetch and table check included;
 #   - login medians (correct password, wrong password, unknown email) next to a bare argon2id
 #     hash and verification;
-#   - peak RSS (VmHWM) of each function after its invocations.
+#   - peak RSS (VmHWM) of each function after its invocations, and of auth after BENCH_LOGINS
+#     (default 100) correct logins in one process.
 # Runs against the local stack (test profile). Prints one JSON object per measurement.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -59,6 +60,14 @@ RUNTIME_API_LAST_BODY="$work/login-body.json" python3 infra/bench/runtime_api.py
   events/healthcheck.json "$work/login-ok.json" >"$work/auth-cold.json"
 echo "{\"function\":\"auth\",\"cold_start\":$(cat "$work/auth-cold.json")}"
 token=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["token"])' "$work/login-body.json")
+
+# Peak RSS after many logins in one process (BENCH_LOGINS, default 100 correct logins back to
+# back): argon2's working memory must be allocated once and reused, not kept per call. Before
+# the wrong-password case, whose failures get the account throttled (429, no argon2).
+logins="${BENCH_LOGINS:-100}"
+# shellcheck disable=SC2046
+python3 infra/bench/runtime_api.py target/release/dispatch-auth events/healthcheck.json $(for _ in $(seq 1 "$logins"); do echo "$work/login-ok.json"; done) >"$work/login-many-run.json"
+echo "{\"function\":\"auth\",\"case\":\"login-ok x $logins\",\"median_ms\":$(median <"$work/login-many-run.json"),\"peak_rss_kb\":$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["peak_rss_kb"])' "$work/login-many-run.json"),\"statuses\":$(python3 -c 'import json,sys; print(json.dumps(sorted(set(map(str,json.load(open(sys.argv[1]))["statuses"])))))' "$work/login-many-run.json")}"
 
 for case in login-ok login-wrong login-unknown; do
   # shellcheck disable=SC2046
