@@ -30,9 +30,11 @@ cargo run --quiet --release -p dispatch-domain --example argon2_baseline
 
 export DISPATCH_TABLE_NAME="bench-$(date +%s)"
 export DISPATCH_JWT_SECRET_ID="bench/jwt" DISPATCH_CURSOR_SECRET_ID="bench/cursor"
-export DISPATCH_ENCRYPTION_SECRET_ID="bench/encryption"
+# As in template.yaml, only the plugins function is given the configuration key's secret: the
+# others fetch two secrets at cold start, the plugins function three.
+encryption_secret_id="bench/encryption"
 infra/local/.tools/moto/bin/python infra/local/ensure_secrets.py "$AWS_ENDPOINT_URL_SECRETS_MANAGER" \
-  "$DISPATCH_JWT_SECRET_ID" "$DISPATCH_CURSOR_SECRET_ID" "$DISPATCH_ENCRYPTION_SECRET_ID" 2>/dev/null
+  "$DISPATCH_JWT_SECRET_ID" "$DISPATCH_CURSOR_SECRET_ID" "$encryption_secret_id" 2>/dev/null
 target/release/dispatch database init --yes >/dev/null
 password="correct horse battery"
 target/release/dispatch user register bench@example.com -o default -r Member --password "$password" >/dev/null
@@ -96,7 +98,49 @@ if "headers" in event:
     event["headers"]["authorization"] = "Bearer " + sys.argv[2]
 json.dump(event, open(sys.argv[3], "w"))
 PY
+  if [ "$function" = plugins ]; then
+    export DISPATCH_ENCRYPTION_SECRET_ID="$encryption_secret_id"
+  else
+    unset DISPATCH_ENCRYPTION_SECRET_ID
+  fi
   # shellcheck disable=SC2046
   python3 infra/bench/runtime_api.py "target/release/dispatch-$function" $(events "$function") >"$work/$function-run.json"
   echo "{\"function\":\"$function\",\"run\":$(cat "$work/$function-run.json" | python3 -c 'import json,sys; d=json.load(sys.stdin); d["durations_ms"]=sorted(d["durations_ms"])[len(d["durations_ms"])//2]; d["statuses"]=sorted(set(map(str,d["statuses"]))); print(json.dumps(d))')}"
 done
+
+# Cold start, phase by phase (BENCH_COLD_RUNS=N, e.g. 15): N more cold starts of each function
+# with RUST_LOG=dispatch::cold_start=debug, and the median time since start-up began at which
+# each phase ended (BENCHMARKS.md, "Cold start: where the time goes").
+if [ -n "${BENCH_COLD_RUNS:-}" ]; then
+  for function in $functions; do
+    if [ "$function" = plugins ]; then
+      export DISPATCH_ENCRYPTION_SECRET_ID="$encryption_secret_id"
+    else
+      unset DISPATCH_ENCRYPTION_SECRET_ID
+    fi
+    event="$work/$function.json"
+    [ "$function" = auth ] && event=events/healthcheck.json
+    for _ in $(seq 1 "$BENCH_COLD_RUNS"); do
+      RUNTIME_API_PHASES=1 python3 infra/bench/runtime_api.py "target/release/dispatch-$function" "$event"
+    done | python3 -c '
+import json, statistics, sys
+runs = [json.loads(line) for line in sys.stdin if line.strip()]
+median = lambda values: round(statistics.median(values), 2)
+phases = {}
+for run in runs:
+    for name, at in run["phases"].items():
+        phases.setdefault(name, []).append(at)
+calls = {}
+for run in runs:
+    for call in run["calls"]:
+        calls.setdefault(call["call"], []).append(call["ms"])
+print(json.dumps({
+    "function": sys.argv[1], "cold_runs": len(runs),
+    "cold_start_ms": median([r["cold_start_ms"] for r in runs]),
+    "init_ms": median([r["init_ms"] for r in runs]),
+    "first_invocation_ms": median([r["durations_ms"][0] for r in runs]),
+    "phase_ended_at_ms": {name: median(at) for name, at in phases.items()},
+    "call_ms": {name: median(ms) for name, ms in calls.items()},
+}))' "$function"
+  done
+fi

@@ -4,10 +4,13 @@ It starts the function's `bootstrap` with AWS_LAMBDA_RUNTIME_API pointing here, 
 given API Gateway v2 events one by one (GET /next), and records when each response comes back
 (POST /response). It prints JSON: the time from exec to the first response (the cold start,
 secret fetch and table check included), the duration of every later invocation, each response's
-status code, and the process's peak RSS (VmHWM) after the last event.
+status code, and the process's peak RSS (VmHWM) after the last event. `init_ms` is the part of
+the cold start before the function asked for its first event (its start-up).
 
 Usage: runtime_api.py BOOTSTRAP EVENTS.json [EVENTS.json ...]   (environment is passed through;
-RUNTIME_API_LAST_BODY=FILE saves the body of the last response)
+RUNTIME_API_LAST_BODY=FILE saves the body of the last response; RUNTIME_API_PHASES=1 runs the
+function with RUST_LOG=warn,dispatch::cold_start=debug and adds `phases`, when each start-up
+phase ended in ms since start-up began, and `calls`, the Secrets Manager calls and their ms)
 """
 
 import json
@@ -44,6 +47,8 @@ class RuntimeApi(BaseHTTPRequestHandler):
         request_id = f"{index}-{uuid.uuid4()}"
         body = events[index].encode()
         state["served_at"][request_id] = time.perf_counter()
+        if index == 0:
+            state["first_next"] = state["served_at"][request_id]
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
         self.send_header("Lambda-Runtime-Aws-Request-Id", request_id)
@@ -96,14 +101,40 @@ def main():
         "AWS_LAMBDA_LOG_STREAM_NAME": "bench",
         "RUST_LOG": env.get("RUST_LOG", "warn"),
     })
+    phases = os.environ.get("RUNTIME_API_PHASES") == "1"
+    if phases:
+        env["RUST_LOG"] = "warn,dispatch::cold_start=debug"
     started = time.perf_counter()
     # The function's stdout (its log and metric lines) goes to stderr: ours is the JSON report.
-    process = subprocess.Popen([sys.argv[1]], env=env, stdout=sys.stderr)
+    process = subprocess.Popen(
+        [sys.argv[1]], env=env, stdout=sys.stderr, stderr=subprocess.PIPE if phases else None
+    )
+    log = []
+    if phases:
+        def read_log():
+            for line in process.stderr:
+                log.append(line)
+        reader = threading.Thread(target=read_log, daemon=True)
+        reader.start()
     finished = state["done"].wait(120)
     rss = peak_rss_kb(process.pid) if process.poll() is None else None
     process.kill()
     process.wait()
     server.shutdown()
+    marks, calls = {}, []
+    if phases:
+        reader.join(5)
+        for line in log:
+            try:
+                fields = json.loads(line)["fields"]
+            except (ValueError, KeyError, TypeError):
+                sys.stderr.write(line.decode(errors="replace"))
+                continue
+            if "phase" in fields:
+                marks[fields["phase"]] = round(fields["at_ms"], 2)
+            elif "ms" in fields:
+                call = " ".join(filter(None, [fields.get("message"), fields.get("stage")]))
+                calls.append({"call": call, "ms": round(fields["ms"], 2)})
     if not finished:
         print(json.dumps({"error": "not every event got a response", "responses": len(state["responses"])}))
         sys.exit(1)
@@ -114,9 +145,13 @@ def main():
             out.write(json.loads(responses[-1]["payload"]).get("body", ""))
     print(json.dumps({
         "cold_start_ms": round((responses[0]["at"] - started) * 1000, 2),
+        # Of which: exec to the first GET /next (the function's start-up), the rest being the
+        # first invocation (durations_ms[0]).
+        "init_ms": round((state["first_next"] - started) * 1000, 2),
         "durations_ms": durations,
         "statuses": [r["status"] for r in responses],
         "peak_rss_kb": rss,
+        **({"phases": marks, "calls": calls} if phases else {}),
     }))
 
 

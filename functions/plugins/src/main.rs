@@ -3,10 +3,17 @@
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
+    // The catalogue's data files are parsed on another thread while start-up waits for AWS,
+    // rather than by the first request that needs them.
+    drop(tokio::task::spawn_blocking(
+        dispatch_domain::catalogue::plugins,
+    ));
     let state = dispatch_shared::state::init().await;
     if state.secrets().configuration.is_none() {
         eprintln!("configuration error: DISPATCH_ENCRYPTION_SECRET_ID is not set");
         std::process::exit(1);
     }
-    lambda_http::run(dispatch_plugins::router(state)?).await
+    let router = dispatch_plugins::router(state)?;
+    dispatch_shared::state::cold_start::mark("router built");
+    lambda_http::run(router).await
 }

@@ -3,5 +3,7 @@
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
     let state = dispatch_shared::state::init().await;
-    lambda_http::run(dispatch_projects::router(state)?).await
+    let router = dispatch_projects::router(state)?;
+    dispatch_shared::state::cold_start::mark("router built");
+    lambda_http::run(router).await
 }

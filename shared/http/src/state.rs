@@ -68,12 +68,15 @@ impl AppState {
     /// [`CallBounds::API`]), then [`AppState::start`]s on them.
     pub async fn from_env() -> Result<Self, StartupError> {
         let config = Config::from_env()?;
+        cold_start::mark("configuration read");
         let sdk = load_sdk_config(CallBounds::API).await;
+        cold_start::mark("SDK configuration loaded");
         let store = Store::new(
             aws_sdk_dynamodb::Client::new(&sdk),
             config.table_name.as_str(),
         );
         let secrets_client = aws_sdk_secretsmanager::Client::new(&sdk);
+        cold_start::mark("clients built");
         Self::start(config, store, &secrets_client).await
     }
 
@@ -96,6 +99,7 @@ impl AppState {
                 ),
                 check_schema(&store)
             );
+            cold_start::mark("secrets fetched and schema checked");
             Ok::<_, StartupError>((secrets?, schema?))
         };
         let (secrets, ()) = tokio::time::timeout(STARTUP_BUDGET, work)
@@ -155,6 +159,7 @@ pub async fn check_schema(store: &Store) -> Result<(), StartupError> {
         .ok_or_else(|| StartupError::TableNotInitialised {
             table: table.clone(),
         })?;
+    cold_start::mark("schema checked");
     if !SUPPORTED.contains(&u32::try_from(found).unwrap_or(0)) {
         return Err(StartupError::SchemaMismatch { table, found });
     }
@@ -164,7 +169,10 @@ pub async fn check_schema(store: &Store) -> Result<(), StartupError> {
 /// Cold start of a function: logging, then [`AppState::from_env`]. A failure prints one line
 /// naming the problem and exits, so a misconfigured deployment fails fast and says why.
 pub async fn init() -> AppState {
+    cold_start::begin();
+    dispatch_domain::aws_sdk::prepare_connector(CallBounds::API);
     dispatch_domain::telemetry::init();
+    cold_start::mark("logging ready");
     // `start` bounds the AWS calls; this also bounds loading the SDK configuration (credentials).
     let started = tokio::time::timeout(
         STARTUP_BUDGET + std::time::Duration::from_secs(1),
@@ -172,10 +180,39 @@ pub async fn init() -> AppState {
     )
     .await;
     match started.unwrap_or(Err(StartupError::TimedOut)) {
-        Ok(state) => state,
+        Ok(state) => {
+            cold_start::mark("state ready");
+            state
+        }
         Err(error) => {
             eprintln!("{error}");
             std::process::exit(1);
+        }
+    }
+}
+
+/// Where a cold start spends its time: `RUST_LOG=dispatch::cold_start=debug` logs one line per
+/// phase with the milliseconds since [`init`] began (BENCHMARKS.md, "Cold start: where the time
+/// goes"). Nothing is logged, and nearly nothing is spent, at the default level.
+pub mod cold_start {
+    use std::sync::OnceLock;
+    use std::time::Instant;
+
+    static BEGAN: OnceLock<Instant> = OnceLock::new();
+
+    /// Starts the clock (the first call wins).
+    pub fn begin() {
+        BEGAN.get_or_init(Instant::now);
+    }
+
+    /// Logs that `phase` has ended, at debug level.
+    pub fn mark(phase: &'static str) {
+        if let Some(began) = BEGAN.get() {
+            tracing::debug!(
+                target: "dispatch::cold_start",
+                phase,
+                at_ms = began.elapsed().as_secs_f64() * 1000.0,
+            );
         }
     }
 }
