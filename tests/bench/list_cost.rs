@@ -240,7 +240,13 @@ async fn main() -> anyhow::Result<()> {
         .get(&keys::organization("default"))
         .await?
         .expect("default");
-    let spec = dispatch_domain::memberships::member_list_spec("default", org.member_count);
+    // The keys-only list index, whose cost this compares (the members index reads the page
+    // in its Query instead).
+    let spec = dispatch_domain::memberships::member_list_spec(
+        "default",
+        org.member_count,
+        dispatch_domain::memberships::MEMBERS_INDEX_SINCE - 1,
+    );
     let members_page = list(&store, &state.secrets().cursor, &spec, &params, |keys| {
         let store = store.clone();
         async move {

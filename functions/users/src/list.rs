@@ -3,7 +3,7 @@
 //! organization (Q-L4): the collection itself is that organization's members.
 
 use axum::extract::{RawQuery, State};
-use dispatch_domain::list::{ListParams, list};
+use dispatch_domain::list::{ListParams, Rows, list_rows};
 use std::sync::Arc;
 
 use dispatch_domain::member_projects::{self, ProjectsRead};
@@ -22,18 +22,26 @@ pub async fn list_users(
     let org = caller.organization()?;
     let mut params = ListParams::parse(query.as_deref())?;
     params.filter = None;
-    let spec = memberships::member_list_spec(&org.slug, org.member_count);
-    // Each member with their projects, read with the page's members (member_projects).
+    let spec = memberships::member_list_spec(&org.slug, org.member_count, state.schema_version());
+    // Each member with their projects (member_projects): the memberships come from the
+    // members index query itself, or by key on tables before it.
     let read = Arc::new(ProjectsRead::default());
-    let page = list(
+    let page = list_rows(
         state.store(),
         &state.secrets().cursor,
         &spec,
         &params,
-        |keys| {
+        |rows| {
             let (store, org, read) = (state.store().clone(), org.clone(), Arc::clone(&read));
             async move {
-                let members = member_projects::load_page(&store, &org, keys, &read).await?;
+                let members = match rows {
+                    Rows::Items(items) => {
+                        member_projects::from_items(&store, &org, items, &read).await?
+                    }
+                    Rows::Keys(keys) => {
+                        member_projects::load_page(&store, &org, keys, &read).await?
+                    }
+                };
                 Ok(members
                     .iter()
                     .map(|(membership, projects)| member_list_item(membership, projects))

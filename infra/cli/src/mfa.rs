@@ -53,7 +53,8 @@ pub enum ChallengeCommand {
 /// Runs an `mfa` subcommand against the target table.
 pub async fn run(command: MfaCommand, target: &crate::target::Target) -> anyhow::Result<()> {
     let ui_url = mfa::ui_url(std::env::var(mfa::UI_URL_VARIABLE).ok().as_deref())?;
-    for line in execute(&target.store(), command, &ui_url, mfa::DEFAULT_POLL).await? {
+    let store = target.checked_store().await?;
+    for line in execute(&store, command, &ui_url, mfa::DEFAULT_POLL).await? {
         println!("{line}");
     }
     Ok(())

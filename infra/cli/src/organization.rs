@@ -20,7 +20,7 @@ pub async fn run(
     command: OrganizationCommand,
     target: &crate::target::Target,
 ) -> anyhow::Result<()> {
-    let store = target.store();
+    let store = target.checked_store().await?;
     println!("{}", execute(&store, command).await?);
     Ok(())
 }

@@ -8,6 +8,7 @@
 
 use clap::Args;
 use dispatch_domain::aws_sdk::{CallBounds, bounded_loader};
+use dispatch_domain::migrations::SUPPORTED;
 use dispatch_store::Store;
 
 /// The flags every command accepts.
@@ -85,6 +86,28 @@ impl Target {
     /// A store on the target table.
     pub fn store(&self) -> Store {
         Store::new(self.client.clone(), self.table.clone())
+    }
+
+    /// A store on the target table, once the table's schema version is one this build works
+    /// with ([`SUPPORTED`], as the functions check at start-up). Commands that write what the
+    /// functions read use it: a build for another version would store items that version's
+    /// readers miss (a membership written by a build before version 4 has no place in the
+    /// members index, so a version-4 members page would not list it).
+    pub async fn checked_store(&self) -> anyhow::Result<Store> {
+        let store = self.store();
+        match dispatch_store::migrate::history::current(&store).await? {
+            Some(version) if SUPPORTED.contains(&version) => Ok(store),
+            Some(version) => anyhow::bail!(
+                "table {} has schema version {version}; this build works with versions {} to {} (run `dispatch database upgrade`, or use a matching build)",
+                self.table,
+                SUPPORTED.start(),
+                SUPPORTED.end()
+            ),
+            None => anyhow::bail!(
+                "table {} is not initialised (run `dispatch database init`)",
+                self.table
+            ),
+        }
     }
 
     /// The endpoint for people: the URL, or AWS's own.

@@ -173,7 +173,7 @@ pub async fn run_with(
 
 /// Runs a `user` subcommand against the target table.
 pub async fn run(command: UserCommand, target: &crate::target::Target) -> anyhow::Result<()> {
-    let store = target.store();
+    let store = target.checked_store().await?;
     let command = command.with_password_from(std::io::stdin().lock())?;
     let message = run_with(&store, command, prompt_twice).await?;
     println!("{message}");

@@ -7,9 +7,10 @@
 //! ([`User::organization_slugs`]). Data written before schema version 3 and not migrated yet
 //! has none of them; it is then read the slower way, with the same result.
 //!
-//! Cost: a members page adds nothing to the list layer's batch when the organization has at
-//! most [`PREFETCH_PROJECTS`] projects (their items ride in the members' `BatchGetItem`), so a
-//! page is the permission read, the keys query and one batch round. `/auth/me` is one
+//! Cost: on the members index (schema version 4), a page is the permission read, the index
+//! query (which reads the memberships) and one `BatchGetItem` for the projects their links
+//! name. On the keys-only list index, the projects ride in the members' `BatchGetItem` when
+//! the organization has at most [`PREFETCH_PROJECTS`] of them: the same three round trips. `/auth/me` is one
 //! `BatchGetItem` after the permission read.
 
 use std::collections::HashMap;
@@ -21,7 +22,7 @@ use crate::error::DomainError;
 use crate::memberships::{join_projects, memberships_of, projects_in};
 use crate::model::{LinkSummary, Membership, Organization, Project, User};
 use dispatch_store::keys::{self, Key};
-use dispatch_store::{Store, from_attributes};
+use dispatch_store::{Attributes, Store, from_attributes};
 
 /// Most project items a members page reads ahead, with the members, without knowing yet
 /// which of them the page's links name: an organization with more projects reads the named
@@ -108,7 +109,33 @@ pub async fn load_page(
     for item in found.into_iter().take(members_wanted).flatten() {
         members.push(from_attributes(item)?);
     }
+    with_projects(store, org, members, read).await
+}
 
+/// The memberships a query of the members index read (in order) with their projects: the
+/// projects their links name that this request has not read yet, in one `BatchGetItem`.
+pub async fn from_items(
+    store: &Store,
+    org: &Organization,
+    items: Vec<Attributes>,
+    read: &ProjectsRead,
+) -> Result<Vec<MemberWithProjects>, DomainError> {
+    read.remember_absent(&org.deleted_project_ids);
+    let members = items
+        .into_iter()
+        .map(from_attributes)
+        .collect::<Result<Vec<Membership>, _>>()?;
+    with_projects(store, org, members, read).await
+}
+
+/// `members` with the projects of their links: from `read`, plus one batch for the projects
+/// named and not read yet, plus the link items of memberships without a summary.
+async fn with_projects(
+    store: &Store,
+    org: &Organization,
+    members: Vec<Membership>,
+    read: &ProjectsRead,
+) -> Result<Vec<MemberWithProjects>, DomainError> {
     // Links naming a project neither read nor known deleted (created by older code, or an
     // organization with more projects than are read ahead): one more batch for all of them.
     let named = read.unknown(

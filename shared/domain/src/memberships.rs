@@ -187,18 +187,34 @@ const MEMBER_SCHEMA: &[crate::list::ModelFields] = &[crate::list::ModelFields {
     ],
 }];
 
+/// The schema version from which the table has the members index (migration 4).
+pub const MEMBERS_INDEX_SINCE: u32 = 4;
+
+/// By email, on the members index: a page is one Query.
 const MEMBER_SORTS: &[crate::list::Sort] = &[crate::list::Sort {
+    model: "DispatchUser",
+    field: "email",
+    index: dispatch_store::schema::MEMBERS,
+}];
+
+/// By email, on the keys-only list index (tables before [`MEMBERS_INDEX_SINCE`]).
+const MEMBER_SORTS_BEFORE_INDEX: &[crate::list::Sort] = &[crate::list::Sort {
     model: "DispatchUser",
     field: "email",
     index: dispatch_store::schema::LIST1,
 }];
 
-/// `GET /{organization}/users`: an organization's members, sorted and searched by email.
-pub fn member_list_spec(slug: &str, total: i64) -> crate::list::ListSpec {
+/// `GET /{organization}/users`: an organization's members, sorted and searched by email, on
+/// the index a table at `schema_version` has.
+pub fn member_list_spec(slug: &str, total: i64, schema_version: u32) -> crate::list::ListSpec {
     crate::list::ListSpec {
         collection: collection::members(slug),
         schema: MEMBER_SCHEMA,
-        sorts: MEMBER_SORTS,
+        sorts: if schema_version >= MEMBERS_INDEX_SINCE {
+            MEMBER_SORTS
+        } else {
+            MEMBER_SORTS_BEFORE_INDEX
+        },
         search_fields: &["email"],
         name_field: None,
         total,

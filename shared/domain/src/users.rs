@@ -27,10 +27,12 @@ pub fn user_item(user: &User) -> Result<Item, StoreError> {
     Item::new(&keys::user(user.id), "User", user)
 }
 
-/// How a membership is stored: in the organization's partition, listed by email, and under the
-/// user in GSI1.
+/// How a membership is stored: in the organization's partition, listed by email (in the
+/// keys-only list index and, with every attribute, in the members index), and under the user
+/// in GSI1.
 pub fn membership_item(membership: &Membership) -> Result<Item, StoreError> {
     let slug = &membership.organization_slug;
+    let sort = sort_value(&membership.email, membership.user_id);
     Ok(Item::new(
         &keys::membership(slug, membership.user_id),
         "Membership",
@@ -40,10 +42,8 @@ pub fn membership_item(membership: &Membership) -> Result<Item, StoreError> {
         keys::user_inverse(membership.user_id),
         keys::org_partition(slug),
     )
-    .in_list(
-        collection::members(slug),
-        &[sort_value(&membership.email, membership.user_id)],
-    ))
+    .in_list(collection::members(slug), std::slice::from_ref(&sort))
+    .in_members_index(collection::members(slug), sort))
 }
 
 /// How a project link is stored: in the project's partition, and under the user in GSI1.

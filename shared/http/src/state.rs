@@ -20,6 +20,8 @@ pub struct AppState(Arc<Inner>);
 struct Inner {
     config: Config,
     store: Store,
+    /// The table's schema version at start-up.
+    schema_version: u32,
     secrets: Secrets,
     passwords: Passwords,
     authenticator: Authenticator,
@@ -52,12 +54,21 @@ pub enum StartupError {
 pub const STARTUP_BUDGET: std::time::Duration = std::time::Duration::from_secs(8);
 
 impl AppState {
-    /// State from parts (tests and the dev server build their own).
+    /// State from parts (tests and the dev server build their own), on a table at this
+    /// build's head schema version.
     pub fn new(config: Config, store: Store, secrets: Secrets) -> Self {
+        Self::at_version(config, store, secrets, dispatch_domain::migrations::HEAD)
+    }
+
+    /// State from parts, on a table at `schema_version` (what start-up found): readers use
+    /// what that version has (the members index from version 4), so a build deployed before
+    /// `dispatch database upgrade` serves correctly until its next cold start after it.
+    pub fn at_version(config: Config, store: Store, secrets: Secrets, schema_version: u32) -> Self {
         let authenticator = Authenticator::new(config.authentication.clone());
         Self(Arc::new(Inner {
             config,
             store,
+            schema_version,
             secrets,
             passwords: Passwords::default(),
             authenticator,
@@ -102,10 +113,15 @@ impl AppState {
             cold_start::mark("secrets fetched and schema checked");
             Ok::<_, StartupError>((secrets?, schema?))
         };
-        let (secrets, ()) = tokio::time::timeout(STARTUP_BUDGET, work)
+        let (secrets, version) = tokio::time::timeout(STARTUP_BUDGET, work)
             .await
             .unwrap_or(Err(StartupError::TimedOut))?;
-        Ok(Self::new(config, store, secrets))
+        Ok(Self::at_version(config, store, secrets, version))
+    }
+
+    /// The table's schema version when this process started.
+    pub fn schema_version(&self) -> u32 {
+        self.0.schema_version
     }
 
     /// The configuration.
@@ -147,8 +163,9 @@ impl AppState {
 }
 
 /// Checks that `database init` has run on the table, at a schema version this build works
-/// with ([`SUPPORTED`]: during a rolling deploy, the version before or after an upgrade).
-pub async fn check_schema(store: &Store) -> Result<(), StartupError> {
+/// with ([`SUPPORTED`]: during a rolling deploy, the version before or after an upgrade), and
+/// returns that version.
+pub async fn check_schema(store: &Store) -> Result<u32, StartupError> {
     let table = store.table().to_owned();
     let found = recorded_version(store)
         .await
@@ -160,10 +177,10 @@ pub async fn check_schema(store: &Store) -> Result<(), StartupError> {
             table: table.clone(),
         })?;
     cold_start::mark("schema checked");
-    if !SUPPORTED.contains(&u32::try_from(found).unwrap_or(0)) {
-        return Err(StartupError::SchemaMismatch { table, found });
+    match u32::try_from(found) {
+        Ok(version) if SUPPORTED.contains(&version) => Ok(version),
+        _ => Err(StartupError::SchemaMismatch { table, found }),
     }
-    Ok(())
 }
 
 /// Cold start of a function: logging, then [`AppState::from_env`]. A failure prints one line

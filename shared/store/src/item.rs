@@ -79,6 +79,13 @@ impl Item {
         item
     }
 
+    /// Puts a membership into the members index ([`super::schema::MEMBERS`]) of `collection`
+    /// under `sort` (the same value as its first list order).
+    pub fn in_members_index(self, collection: impl Into<String>, sort: String) -> Self {
+        self.with_str(attr::LIST_PK, collection)
+            .with_str(attr::MEMBERS_SK, sort)
+    }
+
     /// The item's primary key.
     pub fn key(&self) -> Key {
         let get = |name: &str| match self.attrs.get(name) {

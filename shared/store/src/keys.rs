@@ -13,6 +13,8 @@ pub mod attr {
     pub const LIST_SK1: &str = "list_sk1";
     pub const LIST_SK2: &str = "list_sk2";
     pub const LIST_SK3: &str = "list_sk3";
+    /// A membership's email order in the members index (only memberships have it).
+    pub const MEMBERS_SK: &str = "members_sk";
     pub const ENTITY: &str = "entity";
     pub const VERSION: &str = "version";
     pub const TTL: &str = "ttl";

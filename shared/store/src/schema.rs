@@ -55,8 +55,19 @@ pub const LIST3: IndexSpec = IndexSpec {
     projects_all: false,
 };
 
+/// An organization's members by email, with every attribute: a members page is one Query,
+/// without the `BatchGetItem` of a keys-only list index (schema version 4). Sparse: only
+/// memberships have [`attr::MEMBERS_SK`], so it holds nothing else; memberships stay in
+/// [`LIST1`] too, for builds before version 4.
+pub const MEMBERS: IndexSpec = IndexSpec {
+    name: "members",
+    partition_key: attr::LIST_PK,
+    sort_key: attr::MEMBERS_SK,
+    projects_all: true,
+};
+
 /// Every index of the table.
-pub const INDEXES: [IndexSpec; 4] = [GSI1, LIST1, LIST2, LIST3];
+pub const INDEXES: [IndexSpec; 5] = [GSI1, LIST1, LIST2, LIST3, MEMBERS];
 
 /// String key attributes (every key attribute of the table and its indexes is a string).
 pub fn key_attributes() -> Vec<&'static str> {

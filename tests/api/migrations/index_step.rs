@@ -273,3 +273,39 @@ async fn a_migration_changes_table_settings_and_check_sees_them() {
         .unwrap();
     assert_ne!(protected(described), Some(true));
 }
+
+/// The CLI's commands that write what the functions read refuse, like the functions, a table
+/// at a version this build does not work with: an older or newer build's writes are what a
+/// reader of this version would miss (a membership without its place in the members index).
+#[tokio::test]
+async fn the_cli_refuses_to_write_to_a_table_at_another_version() {
+    use dispatch_cli::target::{GlobalArgs, Target};
+    let app = spawn_app().await;
+    let flags = GlobalArgs {
+        table: Some(app.store.table().to_owned()),
+        endpoint_url: Some(crate::resilience::dynamodb_endpoint().await),
+        ..Default::default()
+    };
+    let target = Target::load(&flags).await.unwrap();
+    target.checked_store().await.expect("head is supported");
+    set_version(&app.store, HEAD + 1).await;
+    let refused = target.checked_store().await.unwrap_err().to_string();
+    assert!(
+        refused.contains(&format!("schema version {}", HEAD + 1)),
+        "{refused}"
+    );
+    let register = dispatch_cli::user::UserCommand::Register {
+        email: "late@example.com".into(),
+        organization: "default".into(),
+        role: dispatch_cli::user::RoleArg::Member,
+        password: Some("correct horse battery".into()),
+        password_stdin: false,
+    };
+    assert!(dispatch_cli::user::run(register, &target).await.is_err());
+    let guard = app
+        .store
+        .get_attributes(&dispatch_store::keys::email_guard("late@example.com"))
+        .await
+        .unwrap();
+    assert!(guard.is_none(), "nothing was written");
+}

@@ -1,15 +1,19 @@
 //! Schema migrations against DynamoDB Local: a table at the previous version upgraded and
 //! checked item by item, a run killed halfway resumed from its checkpoints, down and up again
 //! (`runs`); concurrent runners, lost leases, Ctrl-C and the operator's commands (`lock`);
-//! table-level steps and the versions functions start with (`index_step`).
+//! table-level steps and the versions functions start with (`index_step`); the members
+//! index of version 4 as the members page sees it, before, during and after its migration
+//! (`members_index`).
 
 mod index_step;
 mod lock;
+mod members_index;
 mod runs;
 
 use std::time::Duration;
 
 use dispatch_domain::migrations;
+use dispatch_shared::AppState;
 use dispatch_store::migrate::lock::Lease;
 use dispatch_store::migrate::runner::Runner;
 use dispatch_store::migrate::{Migration, Silent};
@@ -33,6 +37,18 @@ pub fn runner<'a>(
         lease: Duration::from_secs(2),
         progress: &Silent,
     }
+}
+
+/// The state a function of this build builds when it starts on `app`'s table at schema
+/// `version`: its readers depend on that version, so a test can serve the same table as a
+/// function started before an upgrade and as one started after it.
+pub fn state_at(app: &TestApp, version: u32) -> AppState {
+    AppState::at_version(
+        app.state.config().clone(),
+        app.store.clone(),
+        app.state.secrets().clone(),
+        version,
+    )
 }
 
 /// A table as version 1 left it: initialised, an Owner, `live` projects and `hidden`

@@ -17,10 +17,12 @@
 //!
 //! Cost of a request (round trips; DynamoDB items read): cursor page, unfiltered — 1 Query
 //! (≤ n+1 keys) + 1 BatchGetItem per 100 items (n items); `page=N` — the same plus
-//! ⌈(N−1)·n / 1000⌉ keys-only Queries.
+//! ⌈(N−1)·n / 1000⌉ keys-only Queries. On an index that projects every attribute (the members
+//! index), the Query reads the items themselves and no BatchGetItem follows ([`list_rows`]).
 
 pub mod cursor;
 pub mod filter;
+mod order;
 pub mod params;
 pub mod search;
 mod walk;
@@ -40,6 +42,7 @@ use dispatch_store::item::{Attributes, string_attribute};
 use dispatch_store::keys::{Key, attr};
 use dispatch_store::schema::IndexSpec;
 use filter::Filter;
+use order::{Order, compare_values, order};
 use search::Search;
 use walk::Walk;
 
@@ -119,78 +122,21 @@ fn echoed_items_per_page(requested: i64, total: i64) -> i64 {
     }
 }
 
-fn same_model(a: &str, b: &str) -> bool {
-    let fold = |s: &str| s.replace('_', "").to_lowercase();
-    fold(a) == fold(b)
-}
-
-enum Order {
-    Index {
-        index: IndexSpec,
-        ascending: bool,
-    },
-    InMemory {
-        path: Option<&'static str>,
-        field: String,
-        descending: bool,
-    },
-}
-
-fn order(spec: &ListSpec, params: &ListParams) -> Result<Order, DomainError> {
-    let Some(key) = params.sort.first() else {
-        return Ok(Order::Index {
-            index: spec.sorts[0].index,
-            ascending: true,
-        });
-    };
-    let model_name = key.model.as_deref().unwrap_or(spec.schema[0].model);
-    if let Some(sort) = spec
-        .sorts
-        .iter()
-        .find(|s| same_model(s.model, model_name) && s.field == key.field)
-    {
-        return Ok(Order::Index {
-            index: sort.index,
-            ascending: !key.descending,
-        });
-    }
-    let bad = |msg: String| DomainError::invalid(msg, crate::query!["sortBy[]", 0], "value_error");
-    let model = spec
-        .schema
-        .iter()
-        .find(|m| same_model(m.model, model_name))
-        .ok_or_else(|| {
-            bad(format!(
-                "This list cannot be sorted by model `{model_name}`."
-            ))
-        })?;
-    if !model.fields.iter().any(|(f, _)| *f == key.field) {
-        return Err(bad(format!(
-            "Unknown sort field `{}` of model `{}`.",
-            key.field, model.model
-        )));
-    }
-    if spec.total > MAX_EVALUATED as i64 {
-        let supported: Vec<&str> = spec.sorts.iter().map(|s| s.field).collect();
-        return Err(bad(format!(
-            "Sorting by `{}` is not supported for a list of more than {MAX_EVALUATED} items; sort by one of: {}.",
-            key.field,
-            supported.join(", ")
-        )));
-    }
-    Ok(Order::InMemory {
-        path: model.path,
-        field: key.field.clone(),
-        descending: key.descending,
-    })
-}
-
 fn position_of(index: IndexSpec, attributes: &Attributes) -> Position {
     Position::After {
         sort: string_attribute(attributes, index.sort_key).unwrap_or_default(),
         pk: string_attribute(attributes, attr::PK).unwrap_or_default(),
         sk: string_attribute(attributes, attr::SK).unwrap_or_default(),
     }
+}
+
+/// The attributes of an index row that `ExclusiveStartKey` takes: the table's and the
+/// index's keys (an index projecting every attribute returns more).
+fn index_key(index: IndexSpec, row: &Attributes) -> Attributes {
+    [attr::PK, attr::SK, index.partition_key, index.sort_key]
+        .into_iter()
+        .filter_map(|name| Some((name.to_owned(), row.get(name)?.clone())))
+        .collect()
 }
 
 fn start_key(index: IndexSpec, collection: &str, position: &Position) -> Option<Attributes> {
@@ -229,6 +175,25 @@ impl Predicate {
     }
 }
 
+/// What one query of a sort's index found, for the loader to turn into views.
+#[derive(Debug)]
+pub enum Rows {
+    /// The keys of a keys-only index, in order: the loader reads the items.
+    Keys(Vec<Key>),
+    /// The items themselves, in order, from an index that projects every attribute.
+    Items(Vec<Attributes>),
+}
+
+impl Rows {
+    /// The items' keys, whatever was found.
+    pub fn into_keys(self) -> Vec<Key> {
+        match self {
+            Rows::Keys(keys) => keys,
+            Rows::Items(items) => items.iter().map(dispatch_store::item::key_of).collect(),
+        }
+    }
+}
+
 /// Serves one list request. `load` turns keys into the items' JSON views, in order (items
 /// deleted meanwhile may be missing).
 pub async fn list<L, Fut>(
@@ -240,6 +205,26 @@ pub async fn list<L, Fut>(
 ) -> Result<Page, DomainError>
 where
     L: Fn(Vec<Key>) -> Fut,
+    Fut: Future<Output = Result<Vec<Value>, DomainError>>,
+{
+    list_rows(store, keys, spec, params, |rows: Rows| {
+        load(rows.into_keys())
+    })
+    .await
+}
+
+/// [`list`] for a collection with a sort on an index that projects every attribute: `load`
+/// gets the items the index query read ([`Rows::Items`]) for such a sort, and keys for the
+/// others.
+pub async fn list_rows<L, Fut>(
+    store: &Store,
+    keys: &KeyRing,
+    spec: &ListSpec,
+    params: &ListParams,
+    load: L,
+) -> Result<Page, DomainError>
+where
+    L: Fn(Rows) -> Fut,
     Fut: Future<Output = Result<Vec<Value>, DomainError>>,
 {
     let order = order(spec, params)?;
@@ -348,19 +333,4 @@ fn cursor_mismatch() -> DomainError {
         crate::query!["cursor"],
         "value_error",
     )
-}
-
-fn compare_values(a: &Value, b: &Value) -> std::cmp::Ordering {
-    match (a, b) {
-        (Value::Number(x), Value::Number(y)) => x
-            .as_f64()
-            .partial_cmp(&y.as_f64())
-            .unwrap_or(std::cmp::Ordering::Equal),
-        (Value::String(x), Value::String(y)) => x.to_lowercase().cmp(&y.to_lowercase()),
-        (Value::Bool(x), Value::Bool(y)) => x.cmp(y),
-        (Value::Null, Value::Null) => std::cmp::Ordering::Equal,
-        (Value::Null, _) => std::cmp::Ordering::Greater,
-        (_, Value::Null) => std::cmp::Ordering::Less,
-        _ => std::cmp::Ordering::Equal,
-    }
 }

@@ -8,13 +8,12 @@ use serde_json::Value;
 
 use super::cursor::{self, Position};
 use super::{
-    BATCH, ListParams, ListSpec, ListStats, MAX_EVALUATED, Predicate, cursor_mismatch, position_of,
-    start_key,
+    BATCH, ListParams, ListSpec, ListStats, MAX_EVALUATED, Predicate, Rows, cursor_mismatch,
+    index_key, position_of, start_key,
 };
 use crate::error::DomainError;
 use crate::secrets::KeyRing;
 use dispatch_store::item::Attributes;
-use dispatch_store::keys::Key;
 use dispatch_store::schema::IndexSpec;
 use dispatch_store::{Store, StoreError};
 
@@ -30,7 +29,7 @@ pub(super) struct Walk<'a, L> {
 
 impl<L, Fut> Walk<'_, L>
 where
-    L: Fn(Vec<Key>) -> Fut,
+    L: Fn(Rows) -> Fut,
     Fut: Future<Output = Result<Vec<Value>, DomainError>>,
 {
     async fn keys(
@@ -50,12 +49,24 @@ where
         Ok(page)
     }
 
-    async fn load_items(&mut self, keys: &[Attributes]) -> Result<Vec<Value>, DomainError> {
-        if keys.is_empty() {
+    /// The views of what a query of `index` found: the items it read when the index projects
+    /// them, otherwise the items at its keys (read by the loader, one `BatchGetItem` per
+    /// [`BATCH`]).
+    async fn load_items(
+        &mut self,
+        index: IndexSpec,
+        rows: Vec<Attributes>,
+    ) -> Result<Vec<Value>, DomainError> {
+        if rows.is_empty() {
             return Ok(Vec::new());
         }
-        let items = (self.load)(keys.iter().map(dispatch_store::item::key_of).collect()).await?;
-        self.stats.round_trips += keys.len().div_ceil(BATCH);
+        let rows = if index.projects_all {
+            Rows::Items(rows)
+        } else {
+            self.stats.round_trips += rows.len().div_ceil(BATCH);
+            Rows::Keys(rows.iter().map(dispatch_store::item::key_of).collect())
+        };
+        let items = (self.load)(rows).await?;
         self.stats.items_loaded += items.len();
         Ok(items)
     }
@@ -85,8 +96,7 @@ where
                     .keys(index, start.clone(), to_skip.min(1_000), ascending)
                     .await?;
                 to_skip -= skipped.keys.len();
-                // A keys-only index returns exactly the attributes ExclusiveStartKey needs.
-                start = skipped.keys.last().cloned();
+                start = skipped.keys.last().map(|last| index_key(index, last));
                 if skipped.keys.is_empty() || (skipped.last_evaluated.is_none() && to_skip > 0) {
                     return Ok((Vec::new(), total, true, None));
                 }
@@ -108,7 +118,6 @@ where
         }
         let more = found.len() > n;
         found.truncate(n);
-        let items = self.load_items(&found).await?;
         let next = if more {
             found.last().map(|last| {
                 cursor::encode(
@@ -121,6 +130,7 @@ where
         } else {
             None
         };
+        let items = self.load_items(index, found).await?;
         Ok((items, total, true, next))
     }
 
@@ -158,9 +168,11 @@ where
                     ascending,
                 )
                 .await?;
-            let loaded = self.load_items(&page.keys).await?;
+            let positions: Vec<Attributes> =
+                page.keys.iter().map(|row| index_key(index, row)).collect();
             evaluated += page.keys.len();
-            for (key, item) in page.keys.iter().zip(loaded) {
+            let loaded = self.load_items(index, page.keys).await?;
+            for (key, item) in positions.iter().zip(loaded) {
                 if !predicate.matches(self.spec, &item) {
                     continue;
                 }
@@ -222,7 +234,7 @@ where
                 .keys(index, start, BATCH.min(MAX_EVALUATED - evaluated), true)
                 .await?;
             evaluated += page.keys.len();
-            let loaded = self.load_items(&page.keys).await?;
+            let loaded = self.load_items(index, page.keys).await?;
             matched += loaded
                 .iter()
                 .filter(|item| predicate.matches(self.spec, item))
@@ -245,7 +257,7 @@ where
         let mut all = Vec::new();
         loop {
             let page = self.keys(index, start, BATCH, true).await?;
-            let loaded = self.load_items(&page.keys).await?;
+            let loaded = self.load_items(index, page.keys).await?;
             all.extend(
                 loaded
                     .into_iter()

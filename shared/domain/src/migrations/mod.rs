@@ -8,9 +8,12 @@
 //! | Id | Migration |
 //! |---|---|
 //! | 2 | [`m0002_project_deletion_markers`]: gives projects hidden by an interrupted deletion the marker that lets it be finished |
+//! | 3 | [`m0003_page_summaries`]: stores what members pages and `/auth/me` show beside what they read |
+//! | 4 | [`m0004_members_index`]: the members index, which reads a members page in one Query |
 
 pub mod m0002_project_deletion_markers;
 pub mod m0003_page_summaries;
+pub mod m0004_members_index;
 
 use std::ops::RangeInclusive;
 
@@ -21,11 +24,12 @@ pub fn all() -> Vec<Box<dyn Migration>> {
     vec![
         Box::new(m0002_project_deletion_markers::ProjectDeletionMarkers),
         Box::new(m0003_page_summaries::PageSummaries),
+        Box::new(m0004_members_index::MembersIndex),
     ]
 }
 
 /// The version this build's migrations reach, which `database init` gives a new table.
-pub const HEAD: u32 = 3;
+pub const HEAD: u32 = 4;
 
 /// The versions this build's functions work with. Start-up refuses a table outside it, naming
 /// both; inside it, an operator can deploy the functions before or after `upgrade` (the
