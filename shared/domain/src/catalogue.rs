@@ -86,6 +86,7 @@ pub fn find(slug: &str) -> Option<&'static CataloguePlugin> {
 mod tests {
     use super::*;
     use crate::plugin_config::ConfigurationSchema;
+    use crate::plugin_config::validator::Validator;
 
     /// Slug, type and title of every plugin Dispatch ships (docs/contract.md §7.1).
     const SHIPPED: [(&str, &str, &str); 28] = [
@@ -337,6 +338,9 @@ mod tests {
             };
             jsonschema::validator_for(schema)
                 .unwrap_or_else(|e| panic!("{}: invalid schema: {e}", plugin.slug));
+            // And the configuration validator checks every keyword it has.
+            Validator::new(schema)
+                .unwrap_or_else(|e| panic!("{}: not checkable: {e}", plugin.slug));
             assert_eq!(schema["type"], "object", "{}", plugin.slug);
             let properties = schema["properties"].as_object().expect("properties");
             for required in schema["required"].as_array().into_iter().flatten() {

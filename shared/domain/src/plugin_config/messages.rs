@@ -1,8 +1,8 @@
 //! Configuration failures in Dispatch's error shape, worded as pydantic words them. No message
 //! ever quotes the value it is about: that value may be a secret.
 
+use super::validator::{Failure, Format};
 use crate::error::{FieldError, Segment};
-use jsonschema::error::{TypeKind, ValidationErrorKind};
 
 /// One failure at `configuration.…path` of the body (numeric segments are list indexes).
 pub(super) fn detail(msg: &str, path: &[&str], kind: &str) -> FieldError {
@@ -16,57 +16,47 @@ pub(super) fn detail(msg: &str, path: &[&str], kind: &str) -> FieldError {
 }
 
 /// Pydantic's wording for the failures a configuration can have.
-pub(super) fn describe(error: &jsonschema::ValidationError<'_>) -> (String, &'static str) {
-    match error.kind() {
-        ValidationErrorKind::Required { .. } => ("Field required".into(), "missing"),
-        ValidationErrorKind::Type { kind } => {
-            let name = match kind {
-                TypeKind::Single(t) => t.to_string(),
-                TypeKind::Multiple(_) => "value".into(),
-            };
-            match name.as_str() {
-                "string" => ("Input should be a valid string".into(), "string_type"),
-                "integer" => ("Input should be a valid integer".into(), "int_type"),
-                "number" => ("Input should be a valid number".into(), "float_type"),
-                "boolean" => ("Input should be a valid boolean".into(), "bool_type"),
-                "array" => ("Input should be a valid list".into(), "list_type"),
-                "object" => ("Input should be a valid dictionary".into(), "dict_type"),
-                _ => (format!("Input should be a valid {name}"), "type_error"),
-            }
-        }
-        ValidationErrorKind::AnyOf { .. } => ("Input is not a valid value".into(), "value_error"),
-        ValidationErrorKind::Enum { options } => {
-            (format!("Input should be one of {options}"), "enum")
-        }
-        ValidationErrorKind::Format { format } => match format.as_str() {
-            "uri" => ("Input should be a valid URL".into(), "url_parsing"),
-            "email" => ("value is not a valid email address".into(), "value_error"),
-            other => (format!("Input should be a valid {other}"), "value_error"),
+pub(super) fn describe(failure: &Failure<'_>) -> (String, &'static str) {
+    match failure {
+        Failure::Required(_) => ("Field required".into(), "missing"),
+        Failure::Type(name) => match *name {
+            "string" => ("Input should be a valid string".into(), "string_type"),
+            "integer" => ("Input should be a valid integer".into(), "int_type"),
+            "number" => ("Input should be a valid number".into(), "float_type"),
+            "boolean" => ("Input should be a valid boolean".into(), "bool_type"),
+            "array" => ("Input should be a valid list".into(), "list_type"),
+            "object" => ("Input should be a valid dictionary".into(), "dict_type"),
+            _ => (format!("Input should be a valid {name}"), "type_error"),
         },
-        ValidationErrorKind::MinLength { limit } => (
+        Failure::AnyOf => ("Input is not a valid value".into(), "value_error"),
+        // The options, never the value.
+        Failure::Enum(options) => (format!("Input should be one of {options}"), "enum"),
+        Failure::Format(Format::Uri) => ("Input should be a valid URL".into(), "url_parsing"),
+        Failure::Format(Format::Email) => {
+            ("value is not a valid email address".into(), "value_error")
+        }
+        Failure::MinLength(limit) => (
             format!(
                 "String should have at least {limit} character{}",
                 plural(*limit)
             ),
             "string_too_short",
         ),
-        ValidationErrorKind::MaxLength { limit } => (
+        Failure::MaxLength(limit) => (
             format!(
                 "String should have at most {limit} character{}",
                 plural(*limit)
             ),
             "string_too_long",
         ),
-        ValidationErrorKind::Maximum { limit } => (
+        Failure::Maximum(limit) => (
             format!("Input should be less than or equal to {limit}"),
             "less_than_equal",
         ),
-        ValidationErrorKind::Minimum { limit } => (
+        Failure::Minimum(limit) => (
             format!("Input should be greater than or equal to {limit}"),
             "greater_than_equal",
         ),
-        // Never `error.to_string()`: it quotes the value, which may be a secret.
-        _ => ("Input is not valid for this field".into(), "value_error"),
     }
 }
 

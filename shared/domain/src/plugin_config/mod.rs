@@ -8,11 +8,16 @@
 //! | [`schema`] | validation, normalisation, masking |
 //! | [`fields`] | which fields are secrets and which are addresses, and the redirect rule |
 //! | [`seal`] | sealing and opening stored configurations |
+//! | `validator`, `formats` | the JSON Schema keywords and formats the catalogue's schemas use |
 
+#[cfg(test)]
+mod crosscheck;
 pub mod fields;
+mod formats;
 mod messages;
 pub mod schema;
 pub mod seal;
+pub(crate) mod validator;
 
 pub use fields::SchemaFields;
 pub use schema::{ConfigurationSchema, MASK};

@@ -7,11 +7,11 @@ use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::LazyLock;
 
-use jsonschema::error::ValidationErrorKind;
 use serde_json::{Map, Value};
 
 use super::fields::SchemaFields;
 use super::messages::{describe, detail};
+use super::validator::{Failure, Validator};
 use crate::error::{DomainError, FieldError};
 
 /// What a secret field reads as (pydantic's rendering of a `SecretStr`).
@@ -21,13 +21,13 @@ pub const MASK: &str = "**********";
 pub struct ConfigurationSchema<'a> {
     schema: &'a Value,
     fields: Cow<'a, SchemaFields<'a>>,
-    /// Compiled once per process for the shipped catalogue's schemas.
-    validator: Option<&'static jsonschema::Validator>,
+    /// Read once per process for the shipped catalogue's schemas.
+    validator: Option<&'static Validator<'static>>,
 }
 
 /// A shipped schema, prepared once per process.
 struct Compiled {
-    validator: jsonschema::Validator,
+    validator: Validator<'static>,
     fields: SchemaFields<'static>,
 }
 
@@ -44,10 +44,8 @@ static COMPILED: LazyLock<HashMap<&'static str, Compiled>> = LazyLock::new(|| {
         .collect()
 });
 
-fn validator_for(schema: &Value) -> Result<jsonschema::Validator, DomainError> {
-    jsonschema::options()
-        .should_validate_formats(true)
-        .build(schema)
+fn validator_for(schema: &Value) -> Result<Validator<'_>, DomainError> {
+    Validator::new(schema)
         .map_err(|e| DomainError::Internal(anyhow::anyhow!("invalid catalogue schema: {e}")))
 }
 
@@ -122,18 +120,14 @@ impl<'a> ConfigurationSchema<'a> {
             }
         };
         let mut errors: Vec<FieldError> = validator
-            .iter_errors(&candidate)
-            .map(|error| {
-                let mut path: Vec<String> = error
-                    .instance_path()
-                    .segments()
-                    .map(|segment| segment.to_string())
-                    .collect();
-                let (msg, kind) = describe(&error);
-                if let ValidationErrorKind::Required { property } = error.kind() {
-                    path.push(property.as_str().unwrap_or_default().to_owned());
+            .failures(&candidate)
+            .into_iter()
+            .map(|failed| {
+                let mut path: Vec<&str> = failed.path.iter().map(String::as_str).collect();
+                let (msg, kind) = describe(&failed.failure);
+                if let Failure::Required(property) = failed.failure {
+                    path.push(property);
                 }
-                let path: Vec<&str> = path.iter().map(String::as_str).collect();
                 detail(&msg, &path, kind)
             })
             .collect();
