@@ -2,6 +2,7 @@
 //! inspection commands. It talks to AWS through the SDK's default chain, so SSO profiles work,
 //! and to the local stack through `AWS_ENDPOINT_URL_*`.
 
+pub mod completions;
 pub mod data;
 pub mod database;
 pub mod mfa;
@@ -49,6 +50,9 @@ pub enum Command {
     /// Manage users.
     #[command(subcommand)]
     User(user::UserCommand),
+    /// Print the shell completion script for `dispatch` (e.g. `dispatch completions bash >
+    /// ~/.local/share/bash-completion/completions/dispatch`).
+    Completions(completions::CompletionsArgs),
 }
 
 /// Runs one command.
@@ -65,5 +69,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Scheduler(command) => scheduler::run(command, &target().await?).await,
         Command::Server(command) => server::run(command).await,
         Command::User(command) => user::run(command, &target().await?).await,
+        Command::Completions(args) => {
+            completions::write(args.shell, &mut std::io::stdout().lock())?;
+            Ok(())
+        }
     }
 }
