@@ -353,3 +353,25 @@ mod user_commands {
         }
     }
 }
+
+/// `dispatch completions SHELL` completes the command groups, their subcommands and the global
+/// flags, as each shell spells them.
+#[test]
+fn completion_scripts_cover_the_command_tree() {
+    use clap_complete::Shell;
+    let script = |shell: Shell| {
+        let mut out = Vec::new();
+        dispatch_cli::completions::write(shell, &mut out).unwrap();
+        String::from_utf8(out).unwrap()
+    };
+    for shell in [Shell::Bash, Shell::Zsh, Shell::Fish] {
+        let script = script(shell);
+        for word in ["database", "upgrade", "user", "register", "scheduler"] {
+            assert!(script.contains(word), "{shell}: {word} missing");
+        }
+    }
+    assert!(script(Shell::Bash).contains("--table"));
+    assert!(script(Shell::Zsh).contains("--table"));
+    assert!(script(Shell::Fish).contains("-l table"));
+    assert!(script(Shell::Bash).contains("complete -F _dispatch"));
+}
