@@ -275,7 +275,7 @@ async fn forged_expired_and_revoked_tokens_are_401_with_the_generic_body() {
         let payload = token.split('.').nth(1).unwrap();
         serde_json::from_slice(&base64_url_decode(payload)).unwrap()
     };
-    let key = app.state.secrets().jwt.current.expose().to_vec();
+    let key = app.state.secrets().jwt.current().expose().to_vec();
     let sign = |claims: &serde_json::Value, alg: Algorithm, key: &[u8]| {
         encode(
             &Header::new(alg),
@@ -468,7 +468,7 @@ async fn a_valid_identity_for_an_unknown_email_is_provisioned_as_member_of_the_a
         .as_secs() as i64;
     let claims = json!({"sub": "999999", "iss": "dispatch-serverless", "aud": "dispatch",
         "email": "sso-user@example.com", "exp": now + 600, "iat": now, "tv": 0});
-    let key = app.state.secrets().jwt.current.expose().to_vec();
+    let key = app.state.secrets().jwt.current().expose().to_vec();
     let token = encode(
         &Header::new(Algorithm::HS256),
         &claims,

@@ -24,7 +24,7 @@ fn claims(user_id: i32, email: &str) -> Value {
 
 /// Signs `claims` with the installation's current JWT key.
 fn sign(app: &TestApp, claims: &Value) -> String {
-    let key = app.state.secrets().jwt.current.expose().to_vec();
+    let key = app.state.secrets().jwt.current().expose().to_vec();
     encode(
         &Header::new(Algorithm::HS256),
         claims,

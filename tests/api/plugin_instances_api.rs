@@ -133,6 +133,8 @@ async fn a_configuration_is_validated_sealed_and_shown_masked() {
             instance.sealed_configuration.as_deref().unwrap(),
             &seal_context("default", id as i32),
         )
+        .await
+        .unwrap()
         .unwrap();
     assert_eq!(opened["api_key"], SECRET);
     assert_eq!(opened["from_email"], "pager@example.com");

@@ -41,6 +41,8 @@ async fn opened(app: &TestApp, id: i64) -> Value {
             instance.sealed_configuration.as_deref().unwrap(),
             &seal_context("default", id as i32),
         )
+        .await
+        .unwrap()
         .unwrap()
 }
 

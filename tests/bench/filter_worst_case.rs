@@ -135,10 +135,7 @@ async fn list_requests(pattern_chars: usize, field_chars: usize) -> anyhow::Resu
     let table = format!("bench-filter-{}", uuid::Uuid::new_v4().simple());
     let store = Store::new(aws_sdk_dynamodb::Client::new(&sdk), table);
     dispatch_cli::database::init(&store).await?;
-    let cursor = KeyRing {
-        current: SecretKey::new(vec![7; 32]).expect("32 bytes"),
-        previous: None,
-    };
+    let cursor = KeyRing::new(SecretKey::new(vec![7; 32]).expect("32 bytes"), None);
     let description = "a".repeat(field_chars);
     let mut written = 0;
     for count in [1, ITEMS] {

@@ -199,6 +199,14 @@ impl DomainError {
 /// Result alias of domain operations.
 pub type DomainResult<T, E = DomainError> = Result<T, E>;
 
+/// A secret's previous version, read on demand, could not be read: retry (the request may carry
+/// something signed before a rotation; refusing it as forged would sign the caller out).
+impl From<crate::secrets::SecretError> for DomainError {
+    fn from(_: crate::secrets::SecretError) -> Self {
+        DomainError::Unavailable
+    }
+}
+
 impl From<StoreError> for DomainError {
     fn from(error: StoreError) -> Self {
         match error {

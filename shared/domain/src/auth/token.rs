@@ -8,6 +8,7 @@
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use jsonwebtoken::errors::ErrorKind;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
 
@@ -63,7 +64,7 @@ pub fn issue(keys: &KeyRing, user: &User, config: &Config) -> Result<String, Dom
         iat: now,
         tv: user.token_version,
     };
-    let key = EncodingKey::from_secret(keys.current.expose())
+    let key = EncodingKey::from_secret(keys.current().expose())
         .map_err(|e| DomainError::Internal(anyhow::anyhow!("signing key unusable: {e}")))?;
     jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &key)
         .map_err(|e| DomainError::Internal(anyhow::anyhow!("signing a token failed: {e}")))
@@ -72,28 +73,32 @@ pub fn issue(keys: &KeyRing, user: &User, config: &Config) -> Result<String, Dom
 /// Verifies a token: HS256 only, a valid signature by the current or the previous key, `exp`,
 /// `iat`, `sub`, `iss` and `aud` present, `iss` and `aud` those of `config`, not expired, not
 /// issued in the future. Every failure is the same 401, whatever went wrong (no detail ever
-/// reaches the client or the logs).
-pub fn verify(keys: &KeyRing, config: &Config, token: &str) -> Result<Claims, DomainError> {
+/// reaches the client or the logs). Only a signature the current key does not match asks for
+/// the previous key (read once per process, [`KeyRing`]); a 503 if it cannot be read.
+pub async fn verify(keys: &KeyRing, config: &Config, token: &str) -> Result<Claims, DomainError> {
     let mut validation = Validation::new(Algorithm::HS256);
     validation.leeway = LEEWAY_SECONDS;
     validation.validate_exp = true;
     validation.set_issuer(&[&config.jwt_issuer]);
     validation.set_audience(&[&config.jwt_audience]);
     validation.set_required_spec_claims(&["exp", "iat", "sub", "iss", "aud"]);
-    for key in keys.verification_keys() {
-        let Ok(decoding) = DecodingKey::from_secret(key.expose()) else {
-            continue;
-        };
-        if let Ok(data) = jsonwebtoken::decode::<Claims>(token, &decoding, &validation) {
-            let claims = data.claims;
-            let issued_in_future = claims.iat > now_seconds() + LEEWAY_SECONDS as i64;
-            if issued_in_future || claims.user_id().is_none() {
-                return Err(DomainError::Unauthenticated);
+    let decoded = keys
+        .first_match(|key| {
+            let decoding = DecodingKey::from_secret(key.expose()).ok()?;
+            match jsonwebtoken::decode::<Claims>(token, &decoding, &validation) {
+                Ok(data) => Some(Ok(data.claims)),
+                // Another key may have signed it.
+                Err(e) if *e.kind() == ErrorKind::InvalidSignature => None,
+                Err(_) => Some(Err(DomainError::Unauthenticated)),
             }
-            return Ok(claims);
-        }
+        })
+        .await?;
+    let claims = decoded.ok_or(DomainError::Unauthenticated)??;
+    let issued_in_future = claims.iat > now_seconds() + LEEWAY_SECONDS as i64;
+    if issued_in_future || claims.user_id().is_none() {
+        return Err(DomainError::Unauthenticated);
     }
-    Err(DomainError::Unauthenticated)
+    Ok(claims)
 }
 
 /// The token of an `Authorization: Bearer <token>` header (scheme case-insensitive), if any.
@@ -111,10 +116,18 @@ mod tests {
     use crate::time::Timestamp;
 
     fn ring(current: &[u8], previous: Option<&[u8]>) -> KeyRing {
-        KeyRing {
-            current: SecretKey::new(current.to_vec()).unwrap(),
-            previous: previous.map(|p| SecretKey::new(p.to_vec()).unwrap()),
-        }
+        KeyRing::new(
+            SecretKey::new(current.to_vec()).unwrap(),
+            previous.map(|p| SecretKey::new(p.to_vec()).unwrap()),
+        )
+    }
+
+    /// [`verify`] on a ring whose previous key is known (nothing to wait for).
+    fn verify_now(keys: &KeyRing, config: &Config, token: &str) -> Result<Claims, DomainError> {
+        tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap()
+            .block_on(verify(keys, config, token))
     }
 
     fn user() -> User {
@@ -157,7 +170,7 @@ mod tests {
     #[test]
     fn a_token_round_trips_with_integer_times() {
         let token = issue(&ring(KEY, None), &user(), &config()).unwrap();
-        let claims = verify(&ring(KEY, None), &config(), &token).unwrap();
+        let claims = verify_now(&ring(KEY, None), &config(), &token).unwrap();
         assert_eq!((claims.sub.as_str(), claims.tv), ("7", 3));
         assert_eq!(claims.exp - claims.iat, 60);
         let payload = token.split('.').nth(1).unwrap();
@@ -167,8 +180,8 @@ mod tests {
     #[test]
     fn the_previous_key_still_verifies_but_no_other_key_does() {
         let old = issue(&ring(OTHER, None), &user(), &config()).unwrap();
-        assert!(verify(&ring(KEY, Some(OTHER)), &config(), &old).is_ok());
-        assert!(verify(&ring(KEY, None), &config(), &old).is_err());
+        assert!(verify_now(&ring(KEY, Some(OTHER)), &config(), &old).is_ok());
+        assert!(verify_now(&ring(KEY, None), &config(), &old).is_err());
     }
 
     /// Claims of a good token for user 7, with `changes` applied (`null` removes a claim).
@@ -194,11 +207,11 @@ mod tests {
         let good = claims(serde_json::json!({}));
         let keys = ring(KEY, None);
         let refused = |claims: &serde_json::Value| {
-            verify(&keys, &config(), &sign(claims, KEY, Algorithm::HS256)).is_err()
+            verify_now(&keys, &config(), &sign(claims, KEY, Algorithm::HS256)).is_err()
         };
         assert!(!refused(&good));
         // Another HMAC algorithm with the right key.
-        assert!(verify(&keys, &config(), &sign(&good, KEY, Algorithm::HS512)).is_err());
+        assert!(verify_now(&keys, &config(), &sign(&good, KEY, Algorithm::HS512)).is_err());
         for changes in [
             // Expired beyond the leeway; issued in the future.
             serde_json::json!({"exp": now - 10, "iat": now - 100}),
@@ -227,8 +240,8 @@ mod tests {
             .nth(1)
             .unwrap()
             .to_owned();
-        assert!(verify(&keys, &config(), &format!("{header}.{body}.")).is_err());
-        assert!(verify(&keys, &config(), "not-a-token").is_err());
+        assert!(verify_now(&keys, &config(), &format!("{header}.{body}.")).is_err());
+        assert!(verify_now(&keys, &config(), "not-a-token").is_err());
     }
 
     #[test]
@@ -237,12 +250,12 @@ mod tests {
         other.jwt_issuer = "https://dispatch.example.com".into();
         other.jwt_audience = "dispatch-ui".into();
         let token = issue(&ring(KEY, None), &user(), &other).unwrap();
-        let claims = verify(&ring(KEY, None), &other, &token).unwrap();
+        let claims = verify_now(&ring(KEY, None), &other, &token).unwrap();
         assert_eq!(
             (claims.iss.as_str(), claims.aud.as_str()),
             ("https://dispatch.example.com", "dispatch-ui")
         );
-        assert!(verify(&ring(KEY, None), &config(), &token).is_err());
+        assert!(verify_now(&ring(KEY, None), &config(), &token).is_err());
     }
 
     #[test]

@@ -62,13 +62,14 @@ pub fn encode(keys: &KeyRing, scope: &str, query: &str, position: Position) -> S
         expires: now() + CURSOR_LIFETIME_SECONDS,
     };
     let body = URL_SAFE_NO_PAD.encode(serde_json::to_vec(&payload).unwrap_or_default());
-    let key = hmac::Key::new(hmac::HMAC_SHA256, keys.current.expose());
+    let key = hmac::Key::new(hmac::HMAC_SHA256, keys.current().expose());
     let tag = URL_SAFE_NO_PAD.encode(hmac::sign(&key, body.as_bytes()).as_ref());
     format!("{body}.{tag}")
 }
 
-/// Checks a cursor's signature (current or previous key), scope, query and expiry.
-pub fn decode(
+/// Checks a cursor's signature (current key, or previous key read on demand), scope, query and
+/// expiry.
+pub async fn decode(
     keys: &KeyRing,
     scope: &str,
     query: &str,
@@ -76,11 +77,13 @@ pub fn decode(
 ) -> Result<Position, DomainError> {
     let (body, tag) = cursor.split_once('.').ok_or_else(invalid)?;
     let tag = URL_SAFE_NO_PAD.decode(tag).map_err(|_| invalid())?;
-    let signed = keys.verification_keys().any(|secret| {
-        let key = hmac::Key::new(hmac::HMAC_SHA256, secret.expose());
-        hmac::verify(&key, body.as_bytes(), &tag).is_ok()
-    });
-    if !signed {
+    let signed = keys
+        .first_match(|secret| {
+            let key = hmac::Key::new(hmac::HMAC_SHA256, secret.expose());
+            hmac::verify(&key, body.as_bytes(), &tag).ok()
+        })
+        .await?;
+    if signed.is_none() {
         return Err(invalid());
     }
     let bytes = URL_SAFE_NO_PAD.decode(body).map_err(|_| invalid())?;
@@ -97,10 +100,20 @@ mod tests {
     use crate::secrets::SecretKey;
 
     fn ring(key: &[u8]) -> KeyRing {
-        KeyRing {
-            current: SecretKey::new(key.to_vec()).unwrap(),
-            previous: None,
-        }
+        KeyRing::new(SecretKey::new(key.to_vec()).unwrap(), None)
+    }
+
+    /// [`decode`] on a ring whose previous key is known (nothing to wait for).
+    fn decode_now(
+        keys: &KeyRing,
+        scope: &str,
+        query: &str,
+        cursor: &str,
+    ) -> Result<Position, DomainError> {
+        tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap()
+            .block_on(decode(keys, scope, query, cursor))
     }
 
     const KEY: &[u8] = b"0123456789abcdef0123456789abcdef";
@@ -110,19 +123,19 @@ mod tests {
         let keys = ring(KEY);
         let cursor = encode(&keys, "ORG#a#PROJECTS", "name:asc", Position::Offset(25));
         assert_eq!(
-            decode(&keys, "ORG#a#PROJECTS", "name:asc", &cursor).unwrap(),
+            decode_now(&keys, "ORG#a#PROJECTS", "name:asc", &cursor).unwrap(),
             Position::Offset(25)
         );
         assert!(
-            decode(&keys, "ORG#b#PROJECTS", "name:asc", &cursor).is_err(),
+            decode_now(&keys, "ORG#b#PROJECTS", "name:asc", &cursor).is_err(),
             "another organization"
         );
         assert!(
-            decode(&keys, "ORG#a#PROJECTS", "name:desc", &cursor).is_err(),
+            decode_now(&keys, "ORG#a#PROJECTS", "name:desc", &cursor).is_err(),
             "another query"
         );
         assert!(
-            decode(
+            decode_now(
                 &ring(b"another key that is 32 bytes long"),
                 "ORG#a#PROJECTS",
                 "name:asc",
@@ -142,7 +155,7 @@ mod tests {
                 .unwrap()
                 .replace("5", "500"),
         );
-        assert!(decode(&keys, "s", "q", &format!("{forged_body}.{tag}")).is_err());
-        assert!(decode(&keys, "s", "q", "garbage").is_err());
+        assert!(decode_now(&keys, "s", "q", &format!("{forged_body}.{tag}")).is_err());
+        assert!(decode_now(&keys, "s", "q", "garbage").is_err());
     }
 }

@@ -242,11 +242,10 @@ where
         params.filter.as_ref().map(Value::to_string),
         params.q
     );
-    let position = params
-        .cursor
-        .as_deref()
-        .map(|c| cursor::decode(keys, &spec.collection, &fingerprint, c))
-        .transpose()?;
+    let position = match params.cursor.as_deref() {
+        Some(c) => Some(cursor::decode(keys, &spec.collection, &fingerprint, c).await?),
+        None => None,
+    };
     let mut walk = Walk {
         store,
         spec,

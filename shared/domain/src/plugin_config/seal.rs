@@ -9,14 +9,17 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use serde_json::Value;
 
-use crate::secrets::{KeyRing, SecretKey};
+use crate::secrets::{KeyRing, SecretError, SecretKey};
 
 /// Marks the format of a sealed value (nonce, then ciphertext and tag, base64).
 const PREFIX: &str = "v1:";
 
-/// The keys that seal and open configurations: the current one first.
+/// The keys that seal and open configurations: the current one, and the previous one derived
+/// when something does not open with the current key (read once per process, [`KeyRing`]).
 pub struct ConfigurationKey {
-    keys: Vec<LessSafeKey>,
+    current: LessSafeKey,
+    ring: KeyRing,
+    previous: tokio::sync::OnceCell<Option<LessSafeKey>>,
 }
 
 impl std::fmt::Debug for ConfigurationKey {
@@ -34,10 +37,13 @@ fn derive(secret: &SecretKey) -> LessSafeKey {
 }
 
 impl ConfigurationKey {
-    /// Derives the sealing keys from the secret's current (and previous) version.
+    /// Derives the sealing key from the secret's current version (the previous one on
+    /// demand).
     pub fn from_ring(ring: &KeyRing) -> Self {
         Self {
-            keys: ring.verification_keys().map(derive).collect(),
+            current: derive(ring.current()),
+            ring: ring.clone(),
+            previous: tokio::sync::OnceCell::new(),
         }
     }
 
@@ -46,7 +52,7 @@ impl ConfigurationKey {
         let mut nonce = [0u8; NONCE_LEN];
         aws_lc_rs::rand::fill(&mut nonce).expect("the system random source works");
         let mut data = serde_json::to_vec(configuration).unwrap_or_default();
-        self.keys[0]
+        self.current
             .seal_in_place_append_tag(
                 Nonce::assume_unique_for_key(nonce),
                 Aad::from(context.as_bytes()),
@@ -59,22 +65,39 @@ impl ConfigurationKey {
     }
 
     /// Opens a sealed configuration; `None` if no key opens it (Dispatch reads an unreadable
-    /// configuration as null).
-    pub fn open(&self, sealed: &str, context: &str) -> Option<Value> {
-        let bytes = STANDARD.decode(sealed.strip_prefix(PREFIX)?).ok()?;
+    /// configuration as null). An error only when the previous version of the secret was needed
+    /// and could not be read.
+    pub async fn open(&self, sealed: &str, context: &str) -> Result<Option<Value>, SecretError> {
+        let Some(bytes) = sealed
+            .strip_prefix(PREFIX)
+            .and_then(|b| STANDARD.decode(b).ok())
+        else {
+            return Ok(None);
+        };
         if bytes.len() < NONCE_LEN {
-            return None;
+            return Ok(None);
         }
         let (nonce, ciphertext) = bytes.split_at(NONCE_LEN);
-        self.keys.iter().find_map(|key| {
-            let mut data = ciphertext.to_vec();
-            let nonce = Nonce::try_assume_unique_for_key(nonce).ok()?;
-            let plain = key
-                .open_in_place(nonce, Aad::from(context.as_bytes()), &mut data)
-                .ok()?;
-            serde_json::from_slice(plain).ok()
-        })
+        if let Some(opened) = open_with(&self.current, nonce, ciphertext, context) {
+            return Ok(Some(opened));
+        }
+        let previous = self
+            .previous
+            .get_or_try_init(|| async { Ok(self.ring.previous().await?.map(derive)) })
+            .await?;
+        Ok(previous
+            .as_ref()
+            .and_then(|key| open_with(key, nonce, ciphertext, context)))
     }
+}
+
+fn open_with(key: &LessSafeKey, nonce: &[u8], ciphertext: &[u8], context: &str) -> Option<Value> {
+    let mut data = ciphertext.to_vec();
+    let nonce = Nonce::try_assume_unique_for_key(nonce).ok()?;
+    let plain = key
+        .open_in_place(nonce, Aad::from(context.as_bytes()), &mut data)
+        .ok()?;
+    serde_json::from_slice(plain).ok()
 }
 
 #[cfg(test)]
@@ -83,33 +106,39 @@ mod tests {
     use serde_json::json;
 
     fn ring(current: &str, previous: Option<&str>) -> KeyRing {
-        KeyRing {
-            current: SecretKey::new(current.as_bytes().to_vec()).unwrap(),
-            previous: previous.map(|p| SecretKey::new(p.as_bytes().to_vec()).unwrap()),
-        }
+        KeyRing::new(
+            SecretKey::new(current.as_bytes().to_vec()).unwrap(),
+            previous.map(|p| SecretKey::new(p.as_bytes().to_vec()).unwrap()),
+        )
     }
 
     const A: &str = "a-very-long-secret-for-plugin-configs-000000";
     const B: &str = "b-very-long-secret-for-plugin-configs-111111";
 
-    #[test]
-    fn sealed_values_open_only_for_their_item_and_hide_the_plaintext() {
+    #[tokio::test]
+    async fn sealed_values_open_only_for_their_item_and_hide_the_plaintext() {
         let key = ConfigurationKey::from_ring(&ring(A, None));
         let config = json!({"api_key": "pd-secret-123"});
         let sealed = key.seal(&config, "ORG#x/INSTANCE#1");
         assert!(!sealed.contains("pd-secret-123"));
         assert_ne!(sealed, key.seal(&config, "ORG#x/INSTANCE#1"), "fresh nonce");
-        assert_eq!(key.open(&sealed, "ORG#x/INSTANCE#1"), Some(config));
-        assert_eq!(key.open(&sealed, "ORG#x/INSTANCE#2"), None);
+        assert_eq!(
+            key.open(&sealed, "ORG#x/INSTANCE#1").await.unwrap(),
+            Some(config)
+        );
+        assert_eq!(key.open(&sealed, "ORG#x/INSTANCE#2").await.unwrap(), None);
     }
 
-    #[test]
-    fn the_previous_secret_still_opens_after_a_rotation() {
+    #[tokio::test]
+    async fn the_previous_secret_still_opens_after_a_rotation() {
         let old = ConfigurationKey::from_ring(&ring(A, None));
         let sealed = old.seal(&json!({"k": 1}), "c");
         let rotated = ConfigurationKey::from_ring(&ring(B, Some(A)));
-        assert_eq!(rotated.open(&sealed, "c"), Some(json!({"k": 1})));
+        assert_eq!(
+            rotated.open(&sealed, "c").await.unwrap(),
+            Some(json!({"k": 1}))
+        );
         let other = ConfigurationKey::from_ring(&ring(B, None));
-        assert_eq!(other.open(&sealed, "c"), None);
+        assert_eq!(other.open(&sealed, "c").await.unwrap(), None);
     }
 }

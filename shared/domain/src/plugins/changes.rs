@@ -51,7 +51,7 @@ fn truthy(value: &Value) -> bool {
 
 /// Validates `sent` for `plugin_slug` (at most [`MAX_CONFIGURATION_BYTES`]) and seals it for
 /// the instance, keeping the secrets the client sent back masked (Q-PL2).
-fn sealed_configuration(
+async fn sealed_configuration(
     key: &ConfigurationKey,
     slug: &str,
     instance_id: i32,
@@ -75,7 +75,10 @@ fn sealed_configuration(
         )
     })?;
     let context = super::instances::seal_context(slug, instance_id);
-    let stored = stored.and_then(|sealed| key.open(sealed, &context));
+    let stored = match stored {
+        Some(sealed) => key.open(sealed, &context).await?,
+        None => None,
+    };
     let accepted = schema.accept(sent, stored.as_ref())?;
     Ok(key.seal(&accepted, &context))
 }
@@ -116,14 +119,7 @@ pub async fn create(
         })?;
     let id = store.next_id(IdKind::PluginInstance).await?;
     let sealed = if truthy(&new.configuration) {
-        Some(sealed_configuration(
-            key,
-            slug,
-            id,
-            &plugin.slug,
-            &new.configuration,
-            None,
-        )?)
+        Some(sealed_configuration(key, slug, id, &plugin.slug, &new.configuration, None).await?)
     } else {
         None
     };
@@ -176,14 +172,17 @@ pub async fn update(
         let mut instance = get(store, slug, instance_id).await?;
         let expected = instance.version;
         if truthy(&changes.configuration) {
-            instance.sealed_configuration = Some(sealed_configuration(
-                key,
-                slug,
-                instance.id,
-                &instance.plugin_slug,
-                &changes.configuration,
-                instance.sealed_configuration.as_deref(),
-            )?);
+            instance.sealed_configuration = Some(
+                sealed_configuration(
+                    key,
+                    slug,
+                    instance.id,
+                    &instance.plugin_slug,
+                    &changes.configuration,
+                    instance.sealed_configuration.as_deref(),
+                )
+                .await?,
+            );
         }
         let was_enabled = instance.enabled;
         if let Some(enabled) = changes.enabled {

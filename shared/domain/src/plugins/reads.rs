@@ -123,22 +123,25 @@ pub async fn load_instances(
 }
 
 /// The configuration of `instance` as clients see it: opened, secrets masked; null when there
-/// is none or it cannot be opened (as Dispatch).
-pub fn shown_configuration(
+/// is none or it cannot be opened (as Dispatch). A 503 when it needs the secret's previous
+/// version and that cannot be read now.
+pub async fn shown_configuration(
     key: &ConfigurationKey,
     slug: &str,
     instance: &PluginInstance,
-) -> Option<Value> {
-    let sealed = instance.sealed_configuration.as_deref()?;
+) -> Result<Option<Value>, DomainError> {
+    let Some(sealed) = instance.sealed_configuration.as_deref() else {
+        return Ok(None);
+    };
     let context = super::instances::seal_context(slug, instance.id);
-    let Some(opened) = key.open(sealed, &context) else {
+    let Some(opened) = key.open(sealed, &context).await? else {
         tracing::warn!(
             instance = instance.id,
             "plugin configuration could not be opened"
         );
-        return None;
+        return Ok(None);
     };
-    Some(ConfigurationSchema::of_plugin(&instance.plugin_slug)?.masked(&opened))
+    Ok(ConfigurationSchema::of_plugin(&instance.plugin_slug).map(|schema| schema.masked(&opened)))
 }
 
 /// One instance with its masked configuration (not found if the instance or its project is
@@ -165,6 +168,6 @@ pub async fn read_instance(
         instance: instance.clone(),
         plugin,
         project,
-        configuration: shown_configuration(key, slug, instance),
+        configuration: shown_configuration(key, slug, instance).await?,
     })
 }

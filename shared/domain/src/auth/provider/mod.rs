@@ -112,7 +112,7 @@ impl Authenticator {
             (Provider::Basic, _, _) => {
                 let bearer = token::bearer(credentials.authorization.as_deref())
                     .ok_or(DomainError::Unauthenticated)?;
-                return Ok(Identity::Token(token::verify(keys, config, bearer)?));
+                return Ok(Identity::Token(token::verify(keys, config, bearer).await?));
             }
             (Provider::Disabled { default_user }, _, _) => default_user.clone(),
             (Provider::Header(settings), _, _) => header::email(settings, credentials)?,
