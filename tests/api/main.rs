@@ -10,6 +10,7 @@ mod auth_header;
 mod auth_pkce;
 mod auth_tokens;
 mod cli;
+mod compression;
 mod counters;
 mod data_ops;
 mod deletion_races;

@@ -1,5 +1,5 @@
 //! Middleware every response goes through: the body-size limit (413 before any parsing), the
-//! HSTS header Dispatch sets, and the 404/405 fallback.
+//! HSTS header Dispatch sets, gzip (`compression`), and the 404/405 fallback.
 
 use axum::Router;
 use axum::body::Body;
@@ -15,6 +15,7 @@ use crate::routes;
 pub(super) fn wrap<S: Clone + Send + Sync + 'static>(router: Router<S>) -> Router<S> {
     router
         .layer(from_fn(limit_body))
+        .layer(from_fn(super::compression::gzip))
         .layer(map_response(add_hsts))
 }
 

@@ -2,6 +2,7 @@
 //! table, the extractors (JSON body, path id, source IP), and the middleware every response goes through.
 
 mod budget;
+mod compression;
 mod json;
 mod middleware;
 mod observe;
@@ -19,6 +20,7 @@ use axum::routing::{MethodFilter, MethodRouter, on};
 use tracing::Instrument;
 
 pub use budget::DEADLINE_MARGIN;
+pub use compression::MIN_COMPRESSED_BYTES;
 pub use json::{Json, parse_json_body};
 pub use path_id::{PathId, ensure_body_id};
 pub use source_ip::SourceIp;
