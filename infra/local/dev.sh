@@ -39,6 +39,9 @@ if [ "${DISPATCH_SCHEDULER:-1}" != 0 ]; then
   target/debug/dispatch scheduler start &
   scheduler=$!
 fi
-target/debug/dispatch server develop --host 127.0.0.1 --port "${DISPATCH_PORT:-8000}" &
+# DISPATCH_UI=DIR also serves a build of Dispatch's web UI from DIR (README, "Dispatch's UI, locally").
+ui=()
+if [ -n "${DISPATCH_UI:-}" ]; then ui=(--ui "$DISPATCH_UI"); fi
+target/debug/dispatch server develop --host 127.0.0.1 --port "${DISPATCH_PORT:-8000}" "${ui[@]}" &
 server=$!
 wait "$server"

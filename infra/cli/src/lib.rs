@@ -12,6 +12,7 @@ pub mod plugins;
 pub mod scheduler;
 pub mod server;
 pub mod target;
+pub mod ui;
 pub mod user;
 
 use clap::{Parser, Subcommand};

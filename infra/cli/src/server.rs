@@ -19,6 +19,10 @@ pub enum ServerCommand {
         host: std::net::IpAddr,
         #[arg(long, default_value_t = 8000)]
         port: u16,
+        /// Also serve a production build of Dispatch's web UI from DIR (its `dist` directory)
+        /// on the same origin, every path outside `/api/` falling back to its `index.html`.
+        #[arg(long, value_name = "DIR")]
+        ui: Option<std::path::PathBuf>,
     },
     /// Print the route table: method, path, function and required permission.
     Routes {
@@ -35,7 +39,9 @@ pub enum ServerCommand {
 /// Runs a `server` subcommand.
 pub async fn run(command: ServerCommand) -> anyhow::Result<()> {
     match command {
-        ServerCommand::Develop { host, port } => develop(SocketAddr::new(host, port)).await,
+        ServerCommand::Develop { host, port, ui } => {
+            develop(SocketAddr::new(host, port), ui.as_deref()).await
+        }
         ServerCommand::Routes { output } => {
             match output {
                 crate::data::OutputFormat::Table => print!("{}", routes_table()),
@@ -68,13 +74,19 @@ pub fn local_app(state: AppState) -> Result<Router, RouteTableError> {
     )
 }
 
-async fn develop(address: SocketAddr) -> anyhow::Result<()> {
+async fn develop(address: SocketAddr, ui: Option<&std::path::Path>) -> anyhow::Result<()> {
     let state = AppState::from_env().await?;
-    let router = local_app(state)?;
+    let mut router = local_app(state)?;
+    if let Some(dir) = ui {
+        router = crate::ui::with_ui(router, dir)?;
+    }
     let listener = tokio::net::TcpListener::bind(address)
         .await
         .with_context(|| format!("binding {address}"))?;
     println!("Dispatch API on http://{address}/api/v1 (Ctrl-C stops it)");
+    if ui.is_some() {
+        println!("Dispatch UI on http://{address}/default/auth/login");
+    }
     // The peer address stands in for API Gateway's source IP (login throttling).
     axum::serve(
         listener,
