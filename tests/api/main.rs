@@ -40,4 +40,5 @@ mod round_trips;
 mod route_table;
 mod secrets;
 mod store;
+mod ui;
 mod users;

@@ -272,6 +272,7 @@ fn server_routes_prints_every_route() {
 }
 
 mod maintenance;
+mod operations;
 mod sign_in;
 
 use maintenance::*;
