@@ -375,3 +375,37 @@ fn completion_scripts_cover_the_command_tree() {
     assert!(script(Shell::Fish).contains("-l table"));
     assert!(script(Shell::Bash).contains("complete -F _dispatch"));
 }
+
+/// `--quiet` and `-v`/`-vv` are global, as in AWS tools: accepted before or after the command,
+/// exclusive, and they set the log level (RUST_LOG, when set, wins).
+#[test]
+fn quiet_and_verbose_are_global_exclusive_and_set_the_log_level() {
+    use clap::Parser;
+    use dispatch_cli::Cli;
+    use dispatch_cli::output::log_filter;
+    let parse = |args: &[&str]| {
+        Cli::try_parse_from(std::iter::once("dispatch").chain(args.iter().copied()))
+    };
+    let quiet = parse(&[
+        "user", "register", "a@b.co", "-o", "default", "-r", "Member", "--quiet",
+    ])
+    .expect("--quiet after the command");
+    assert!(quiet.global.quiet);
+    let verbose = parse(&["-vv", "server", "routes"]).expect("-vv before the command");
+    assert_eq!(verbose.global.verbose, 2);
+    assert_eq!(
+        parse(&["server", "config", "-v"]).unwrap().global.verbose,
+        1
+    );
+    let both = parse(&["-q", "-v", "server", "routes"]).expect_err("quiet and verbose");
+    assert_eq!(both.kind(), clap::error::ErrorKind::ArgumentConflict);
+
+    assert_eq!(log_filter(true, 0), "error");
+    assert_eq!(log_filter(false, 0), "info");
+    assert!(log_filter(false, 1).contains("dispatch_domain=debug"));
+    assert!(
+        !log_filter(false, 1).starts_with("debug"),
+        "-v: our debug events only"
+    );
+    assert_eq!(log_filter(false, 2), "debug");
+}

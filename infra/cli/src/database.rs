@@ -39,22 +39,22 @@ pub enum DatabaseCommand {
 pub async fn run(command: DatabaseCommand, target: &crate::target::Target) -> anyhow::Result<()> {
     match command {
         DatabaseCommand::Init { yes } => {
-            println!("Initializing new database...");
-            println!("  table:    {}", target.table);
-            println!(
+            crate::say!("Initializing new database...");
+            crate::say!("  table:    {}", target.table);
+            crate::say!(
                 "  region:   {}",
                 target.region.as_deref().unwrap_or("(none)")
             );
-            println!("  endpoint: {}", target.endpoint_description());
+            crate::say!("  endpoint: {}", target.endpoint_description());
             if !yes && !confirm("Initialize this table?")? {
                 println!("Aborting database initialization.");
                 return Ok(());
             }
             let report = init(&target.store()).await?;
             for line in report.lines() {
-                println!("{line}");
+                crate::say!("{line}");
             }
-            println!("Success.");
+            crate::say!("Success.");
             Ok(())
         }
         DatabaseCommand::Dump(args) => crate::data::dump::run(args, target).await,

@@ -8,6 +8,7 @@ pub mod database;
 pub mod mfa;
 pub mod migrate;
 pub mod organization;
+pub mod output;
 pub mod plugins;
 pub mod scheduler;
 pub mod server;
@@ -58,7 +59,7 @@ pub enum Command {
 
 /// Runs one command.
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
-    dispatch_domain::telemetry::init();
+    output::configure(cli.global.quiet, cli.global.verbose);
     // Resolved once, and only for commands that talk to the table: `server` reads its own
     // configuration from the environment, as the functions do.
     let target = || target::Target::load(&cli.global);

@@ -21,7 +21,8 @@ pub async fn run(
     target: &crate::target::Target,
 ) -> anyhow::Result<()> {
     let store = target.checked_store().await?;
-    println!("{}", execute(&store, command).await?);
+    let message = execute(&store, command).await?;
+    crate::say!("{message}");
     Ok(())
 }
 

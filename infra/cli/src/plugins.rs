@@ -40,8 +40,14 @@ pub async fn run(command: PluginsCommand, target: &crate::target::Target) -> any
         );
         return Ok(());
     }
+    // The catalogue's table is data; what install and uninstall did is status.
+    let listing = matches!(command, PluginsCommand::List { .. });
     for line in execute(&store, command).await? {
-        println!("{line}");
+        if listing {
+            println!("{line}");
+        } else {
+            crate::say!("{line}");
+        }
     }
     Ok(())
 }

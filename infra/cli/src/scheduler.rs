@@ -235,12 +235,12 @@ pub async fn start(
 ) -> anyhow::Result<()> {
     let jobs = selected(tasks, exclude)?;
     let holder = holder();
-    println!("Starting scheduler...");
+    crate::say!("Starting scheduler...");
     let mut running = JoinSet::new();
     for job in jobs.iter().copied() {
         let eager_now = eager && !tasks.is_empty();
         if eager_now {
-            println!("Eagerly running: {}", job.name());
+            crate::say!("Eagerly running: {}", job.name());
         }
         running.spawn(every(store.clone(), job, holder.clone(), eager_now));
     }
@@ -250,7 +250,7 @@ pub async fn start(
     for job in jobs {
         state::release_held_by(&store, job.name(), &holder).await?;
     }
-    println!("Scheduler stopped.");
+    crate::say!("Scheduler stopped.");
     Ok(())
 }
 

@@ -83,9 +83,9 @@ async fn develop(address: SocketAddr, ui: Option<&std::path::Path>) -> anyhow::R
     let listener = tokio::net::TcpListener::bind(address)
         .await
         .with_context(|| format!("binding {address}"))?;
-    println!("Dispatch API on http://{address}/api/v1 (Ctrl-C stops it)");
+    crate::say!("Dispatch API on http://{address}/api/v1 (Ctrl-C stops it)");
     if ui.is_some() {
-        println!("Dispatch UI on http://{address}/default/auth/login");
+        crate::say!("Dispatch UI on http://{address}/default/auth/login");
     }
     // The peer address stands in for API Gateway's source IP (login throttling).
     axum::serve(

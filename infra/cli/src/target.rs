@@ -27,6 +27,14 @@ pub struct GlobalArgs {
     /// The table [overrides DISPATCH_TABLE_NAME].
     #[arg(long, global = true, value_name = "NAME")]
     pub table: Option<String>,
+    /// Print only the data asked for (JSON or table) and errors: no status lines, no progress,
+    /// warnings not logged.
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+    /// Log more: `-v` our debug events, `-vv` every library's (each AWS request) [RUST_LOG
+    /// overrides both].
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
 }
 
 /// A resolved target: the table and a client bounded by [`CallBounds::ADMIN`].

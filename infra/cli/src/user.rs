@@ -176,7 +176,7 @@ pub async fn run(command: UserCommand, target: &crate::target::Target) -> anyhow
     let store = target.checked_store().await?;
     let command = command.with_password_from(std::io::stdin().lock())?;
     let message = run_with(&store, command, prompt_twice).await?;
-    println!("{message}");
+    crate::say!("{message}");
     Ok(())
 }
 

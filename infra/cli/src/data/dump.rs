@@ -54,10 +54,11 @@ pub async fn run(args: DumpArgs, target: &Target) -> anyhow::Result<()> {
         store.table(),
         args.file
     );
-    if args.file == "-" {
-        eprintln!("{summary}");
-    } else {
-        println!("{summary}");
+    // On standard error when standard output carries the dump.
+    match (crate::output::quiet(), args.file == "-") {
+        (true, _) => {}
+        (false, true) => eprintln!("{summary}"),
+        (false, false) => println!("{summary}"),
     }
     Ok(())
 }

@@ -29,7 +29,9 @@ impl Progress {
     /// A bar when stderr is a terminal, plain lines otherwise. `expected` is a length hint (the
     /// table's approximate item count), if known.
     pub fn stderr(label: &str, expected: Option<u64>) -> Self {
-        let kind = if std::io::stderr().is_terminal() {
+        let kind = if crate::output::quiet() {
+            Kind::Hidden
+        } else if std::io::stderr().is_terminal() {
             let bar = match expected {
                 Some(n) if n > 0 => ProgressBar::new(n).with_style(
                     ProgressStyle::with_template(

@@ -263,9 +263,13 @@ async fn apply(
     dry_run: bool,
     yes: bool,
 ) -> anyhow::Result<()> {
-    println!("Migrating:");
-    print_target(target);
-    print_plan(&plan);
+    // The plan is what a dry run is for, and what a confirmation asks about: `--quiet` drops
+    // it only when neither applies.
+    if dry_run || !yes || !crate::output::quiet() {
+        println!("Migrating:");
+        print_target(target);
+        print_plan(&plan);
+    }
     if dry_run || plan.steps.is_empty() {
         return Ok(());
     }
@@ -284,11 +288,16 @@ async fn apply(
         .await?;
     drop(progress);
     for e in &entries {
-        println!(
+        crate::say!(
             "{} {}: version {} → {} in {} ms, {} item(s) touched",
-            e.direction, e.migration, e.from_version, e.to_version, e.duration_ms, e.items_touched
+            e.direction,
+            e.migration,
+            e.from_version,
+            e.to_version,
+            e.duration_ms,
+            e.items_touched
         );
     }
-    println!("The table is at version {}.", plan.to);
+    crate::say!("The table is at version {}.", plan.to);
     Ok(())
 }

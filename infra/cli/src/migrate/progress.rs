@@ -13,7 +13,7 @@ pub(super) struct StepProgress {
 impl StepProgress {
     pub(super) fn new() -> Self {
         use std::io::IsTerminal;
-        let spinner = std::io::stderr().is_terminal().then(|| {
+        let spinner = (std::io::stderr().is_terminal() && !crate::output::quiet()).then(|| {
             let bar = indicatif::ProgressBar::new_spinner();
             bar.enable_steady_tick(std::time::Duration::from_millis(200));
             bar
@@ -27,6 +27,9 @@ impl StepProgress {
 
 impl Progress for StepProgress {
     fn line(&self, text: &str) {
+        if crate::output::quiet() {
+            return;
+        }
         let frequent = text.contains(": pass ");
         match &self.spinner {
             Some(bar) if frequent => bar.set_message(text.to_owned()),
