@@ -34,6 +34,14 @@ PARAMETER_SETS = {
         "JwtAuthorizerIssuer": ISSUER,
         "JwtAuthorizerAudience": "dispatch-ui",
     },
+    "operations with the JWT authorizer": {
+        "CorsAllowOrigins": "https://dispatch.example.com",
+        "DomainName": "dispatch-api.example.com",
+        "CertificateArn": "arn:aws:acm:us-east-1:123456789012:certificate/0a1b2c3d-4e5f-6a7b-8c9d-0e1f2a3b4c5d",
+        "AuthenticationProviderSlug": "dispatch-auth-provider-pkce",
+        "JwtAuthorizerIssuer": ISSUER,
+        "JwtAuthorizerAudience": "dispatch-ui",
+    },
     "pkce with its keys": {
         "AuthenticationProviderSlug": "dispatch-auth-provider-pkce",
         "PkceJwksUrl": ISSUER + "/v1/keys",

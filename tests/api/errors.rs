@@ -64,6 +64,37 @@ async fn a_known_path_with_another_method_is_405() {
     }
 }
 
+/// A browser's CORS preflight reaches the functions through API Gateway's catch-all route; it
+/// must get a 2xx (API Gateway adds the allowed origins' headers). A plain OPTIONS is still 405.
+#[tokio::test]
+async fn a_cors_preflight_is_204_and_a_plain_options_is_405() {
+    let app = spawn_app().await;
+    for path in [
+        "/api/v1/default/auth/me",
+        "/api/v1/default/users/3",
+        "/api/v1/nowhere",
+    ] {
+        let preflight = Request::builder()
+            .method("OPTIONS")
+            .uri(path)
+            .header("origin", "https://dispatch.example.com")
+            .header("access-control-request-method", "GET")
+            .header("access-control-request-headers", "authorization")
+            .body(Body::empty())
+            .unwrap();
+        let response = call(&app.local_app(), preflight).await;
+        assert_eq!(response.status, StatusCode::NO_CONTENT, "{path}");
+        assert!(response.body.is_null(), "{path}: {}", response.body);
+    }
+    let plain = call(
+        &app.local_app(),
+        request("OPTIONS", "/api/v1/default/auth/me"),
+    )
+    .await;
+    assert_eq!(plain.status, StatusCode::METHOD_NOT_ALLOWED);
+    assert_dispatch_shape(&plain.body);
+}
+
 #[tokio::test]
 async fn bodies_over_one_megabyte_are_refused_before_parsing() {
     let app = spawn_app().await;

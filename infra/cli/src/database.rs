@@ -39,15 +39,18 @@ pub enum DatabaseCommand {
 pub async fn run(command: DatabaseCommand, target: &crate::target::Target) -> anyhow::Result<()> {
     match command {
         DatabaseCommand::Init { yes } => {
-            crate::say!("Initializing new database...");
-            crate::say!("  table:    {}", target.table);
-            crate::say!(
-                "  region:   {}",
-                target.region.as_deref().unwrap_or("(none)")
-            );
-            crate::say!("  endpoint: {}", target.endpoint_description());
+            // What the confirmation asks about is shown even with --quiet.
+            if !yes || !crate::output::quiet() {
+                println!("Initializing new database...");
+                println!("  table:    {}", target.table);
+                println!(
+                    "  region:   {}",
+                    target.region.as_deref().unwrap_or("(none)")
+                );
+                println!("  endpoint: {}", target.endpoint_description());
+            }
             if !yes && !confirm("Initialize this table?")? {
-                println!("Aborting database initialization.");
+                crate::say!("Aborting database initialization.");
                 return Ok(());
             }
             let report = init(&target.store()).await?;

@@ -39,6 +39,9 @@ pub enum ChallengeCommand {
         #[arg(long, default_value_t = mfa::DEFAULT_LIFETIME.as_secs(),
               value_parser = clap::value_parser!(u64).range(1..=mfa::MAX_LIFETIME.as_secs()))]
         lifetime_seconds: u64,
+        /// `json`: one object (`challenge_id`, `link`, `email`, `expires_at`) for scripts.
+        #[arg(long, value_enum, default_value_t)]
+        output: crate::data::OutputFormat,
     },
     /// Wait for challenge ID to be approved (polling every second); marks it expired when
     /// nobody approves it in time. Fails unless it is approved.
@@ -76,6 +79,7 @@ pub async fn execute(
             project_id,
             action,
             lifetime_seconds,
+            output,
         } => {
             let email = EmailAddress::parse(&email).map_err(|e| anyhow::anyhow!(e.msg))?;
             let action =
@@ -96,6 +100,15 @@ pub async fn execute(
             let expires = chrono::DateTime::from_timestamp(challenge.expires_at, 0)
                 .map(|at| at.to_rfc3339())
                 .unwrap_or_default();
+            if output == crate::data::OutputFormat::Json {
+                let report = serde_json::json!({
+                    "challenge_id": challenge.challenge_id,
+                    "link": mfa::challenge_link(ui_url, &challenge),
+                    "email": challenge.email,
+                    "expires_at": expires,
+                });
+                return Ok(vec![report.to_string()]);
+            }
             Ok(vec![
                 format!("Challenge: {}", challenge.challenge_id),
                 format!("Link: {}", mfa::challenge_link(ui_url, &challenge)),

@@ -20,6 +20,7 @@ fn create(email: &str, organization: &str, project_id: i32, action: &str) -> Mfa
         project_id,
         action: action.into(),
         lifetime_seconds: 120,
+        output: dispatch_cli::data::OutputFormat::Table,
     })
 }
 
@@ -69,6 +70,47 @@ async fn a_created_challenge_is_approved_through_its_link_and_the_wait_reports_i
 
     let waited = execute(store, wait(&id, 5), UI, POLL).await.unwrap();
     assert_eq!(waited, [format!("Challenge {id}: approved.")]);
+
+    // For scripts: one JSON object with the same facts.
+    let MfaCommand::Challenge(ChallengeCommand::Create {
+        email,
+        organization,
+        project_id,
+        action,
+        lifetime_seconds,
+        ..
+    }) = create("me@example.com", "default", t.project_id, "deploy")
+    else {
+        unreachable!()
+    };
+    let json = MfaCommand::Challenge(ChallengeCommand::Create {
+        email,
+        organization,
+        project_id,
+        action,
+        lifetime_seconds,
+        output: dispatch_cli::data::OutputFormat::Json,
+    });
+    let lines = execute(store, json, UI, POLL).await.unwrap();
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    let report: serde_json::Value = serde_json::from_str(&lines[0]).unwrap();
+    let id = report["challenge_id"].as_str().unwrap();
+    assert_eq!(mfa::parse_id(id).as_deref(), Some(id));
+    assert!(
+        report["link"]
+            .as_str()
+            .unwrap()
+            .starts_with(&format!("{UI}/default/mfa?"))
+    );
+    assert_eq!(report["email"], "me@example.com");
+    assert!(
+        report["expires_at"].as_str().unwrap().ends_with("+00:00"),
+        "{report}"
+    );
+    assert_eq!(
+        mfa::load(store, id).await.unwrap().unwrap().action,
+        "deploy"
+    );
 }
 
 #[tokio::test]

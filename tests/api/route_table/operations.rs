@@ -36,6 +36,9 @@ fn kept_log_group<'a>(template: &'a Value, value: &Value, of: &str) -> &'a str {
         .unwrap_or_else(|| panic!("{of}: no resource {group}"));
     let resource = resource(template, group);
     assert_eq!(resource["Type"], "AWS::Logs::LogGroup", "{of}");
+    for policy in ["DeletionPolicy", "UpdateReplacePolicy"] {
+        assert_eq!(resource[policy], "Retain", "{of}: logs outlive the stack");
+    }
     assert_eq!(
         ref_target(&resource["Properties"]["RetentionInDays"]),
         Some("LogRetentionDays"),
@@ -196,7 +199,17 @@ fn cors_is_off_unless_origins_are_given_and_then_lists_them() {
     )
     .unwrap();
     assert!(pattern.is_match(ORIGINS) && pattern.is_match(""));
-    assert!(!pattern.is_match("*") && !pattern.is_match("dispatch.example.com"));
+    for refused in [
+        "*",
+        "dispatch.example.com",
+        "https://dispatch.example.com/",
+        "https://a.b/ui",
+    ] {
+        assert!(
+            !pattern.is_match(refused),
+            "{refused}: never a browser's Origin"
+        );
+    }
 }
 
 #[test]

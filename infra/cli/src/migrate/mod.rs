@@ -216,15 +216,18 @@ pub async fn run(command: MigrationCommand, target: &Target) -> anyhow::Result<(
         }
         MigrationCommand::Stamp { version, yes } => {
             let from = current_version(&store).await?;
-            println!("Stamp version {from} → {version} without running anything on:");
-            print_target(target);
+            // What a confirmation asks about is shown even with --quiet.
+            if !yes || !crate::output::quiet() {
+                println!("Stamp version {from} → {version} without running anything on:");
+                print_target(target);
+            }
             if !yes && !crate::database::confirm("Stamp this table?")? {
-                println!("Aborted.");
+                crate::say!("Aborted.");
                 return Ok(());
             }
             let progress = StepProgress::new();
             let entry = runner(&store, &all, &progress).stamp(version).await?;
-            println!("Stamped version {}.", entry.to_version);
+            crate::say!("Stamped version {}.", entry.to_version);
             Ok(())
         }
         MigrationCommand::Check { output } => {
@@ -274,7 +277,7 @@ async fn apply(
         return Ok(());
     }
     if !yes && !crate::database::confirm("Run this plan?")? {
-        println!("Aborted.");
+        crate::say!("Aborted.");
         return Ok(());
     }
     let progress = StepProgress::new();

@@ -129,7 +129,7 @@ async fn a_batch_answers_for_what_it_can_and_the_rest_fails_as_alone() {
         [&partial, &jwt_alone, &cursor_missing, &previous]
     );
     let error = Secrets::load(&client, JWT, CURSOR).await.unwrap_err();
-    let SecretError::Unreadable { id, reason } = &error else {
+    let SecretError::Unreadable { id, reason, .. } = &error else {
         panic!("not an unreadable secret: {error:?}");
     };
     assert_eq!(id, CURSOR);
@@ -206,25 +206,39 @@ async fn start_up_reads_one_batch_and_a_previous_version_once_when_first_needed(
     assert_eq!(previous.num_calls(), 1);
 }
 
+fn throttled() -> GetSecretValueError {
+    GetSecretValueError::generic(
+        ErrorMetadata::builder()
+            .code("ThrottlingException")
+            .message("Rate exceeded")
+            .build(),
+    )
+}
+
+/// A client over `rules` that does not retry (each failure the rules give is the outcome).
+macro_rules! client_without_retries {
+    ($($rule:expr),+) => {
+        mock_client!(aws_sdk_secretsmanager, RuleMode::MatchAny, [$($rule),+], |config| {
+            config.retry_config(aws_sdk_secretsmanager::config::retry::RetryConfig::disabled())
+        })
+    };
+}
+
 #[tokio::test]
-async fn an_unreadable_previous_version_is_a_retryable_error_tried_again_after_a_pause() {
+async fn a_previous_version_without_an_answer_is_a_503_tried_again_only_after_a_pause() {
     tokio::time::pause();
     let batch = batch_of_both();
     let previous = previous_of(JWT)
         .sequence()
-        .error(access_denied)
+        .error(throttled)
         .output(|| previous_value(JWT))
         .build();
-    let client = mock_client!(
-        aws_sdk_secretsmanager,
-        RuleMode::MatchAny,
-        [&batch, &previous]
-    );
+    let client = client_without_retries!(&batch, &previous);
     let secrets = Secrets::load(&client, JWT, CURSOR).await.unwrap();
 
     let error = secrets.jwt.previous().await.unwrap_err();
     assert!(
-        matches!(error, SecretError::Unreadable { ref id, .. } if id == JWT),
+        matches!(error, SecretError::Unreadable { ref id, transient: true, .. } if id == JWT),
         "{error:?}"
     );
     assert!(
@@ -234,11 +248,34 @@ async fn an_unreadable_previous_version_is_a_retryable_error_tried_again_after_a
         ),
         "a 503, not a 401 that would sign the caller out"
     );
-    // Within the pause, no new request (forged tokens during an outage cost nothing).
-    assert!(secrets.jwt.previous().await.is_err());
+    // Within the pause, no new request, however many ask at once (forged tokens during an
+    // outage cost nothing).
+    let asking = (0..5).map(|_| {
+        let ring = secrets.jwt.clone();
+        tokio::spawn(async move { ring.previous().await.is_err() })
+    });
+    for refused in asking {
+        assert!(refused.await.unwrap());
+    }
     assert_eq!(previous.num_calls(), 1);
 
     tokio::time::advance(RETRY_AFTER).await;
     assert!(secrets.jwt.previous().await.unwrap().is_some());
     assert_eq!(previous.num_calls(), 2);
+}
+
+#[tokio::test]
+async fn a_refused_previous_version_is_final_and_what_it_signed_is_refused() {
+    tokio::time::pause();
+    let batch = batch_of_both();
+    let previous = previous_of(JWT).then_error(access_denied);
+    let client = client_without_retries!(&batch, &previous);
+    let secrets = Secrets::load(&client, JWT, CURSOR).await.unwrap();
+
+    // Access denied does not go away by asking again: no version to verify with (a 401 for
+    // what only it could have signed), and no further request.
+    assert!(secrets.jwt.previous().await.unwrap().is_none());
+    tokio::time::advance(RETRY_AFTER * 3).await;
+    assert!(secrets.jwt.previous().await.unwrap().is_none());
+    assert_eq!(previous.num_calls(), 1);
 }

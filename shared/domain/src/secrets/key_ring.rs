@@ -4,9 +4,11 @@
 //! Only a rotated secret has a previous version, and only what was signed or sealed before
 //! the rotation needs it. Reading it at every cold start was one more Secrets Manager request
 //! per secret, and start-up waited for it; now a process reads it at most once, on demand,
-//! and concurrent requests share that one read. A failed read is not cached as an answer: the
-//! request gets a 503 (retry) rather than a 401, and the next read is tried after
-//! [`RETRY_AFTER`], so forged tokens during an outage cannot turn into a request each.
+//! and concurrent requests share that one read. A read that got no answer (or was throttled)
+//! is not cached as an answer: the request gets a 503 (retry) rather than a 401, and no new
+//! read starts within [`RETRY_AFTER`] of the last one, so forged tokens during an outage
+//! cannot turn into a request each. A refusal (access denied, a key that cannot decrypt) is
+//! final: it is logged as an error and the secret is treated as never rotated.
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -40,7 +42,7 @@ struct OnDemand {
     client: Client,
     id: String,
     read: OnceCell<Option<SecretKey>>,
-    failed_at: Mutex<Option<Instant>>,
+    attempted_at: Mutex<Option<Instant>>,
 }
 
 impl std::fmt::Debug for OnDemand {
@@ -69,7 +71,7 @@ impl KeyRing {
                 client: client.clone(),
                 id: id.to_owned(),
                 read: OnceCell::new(),
-                failed_at: Mutex::new(None),
+                attempted_at: Mutex::new(None),
             })),
         }
     }
@@ -105,26 +107,38 @@ impl OnDemand {
         if let Some(read) = self.read.get() {
             return Ok(read);
         }
-        let failed_at = *self.failed_at.lock().unwrap_or_else(|e| e.into_inner());
-        if failed_at.is_some_and(|at| at.elapsed() < RETRY_AFTER) {
-            return Err(SecretError::Unreadable {
-                id: self.id.clone(),
-                reason: "the previous version could not be read moments ago".into(),
-            });
+        self.read.get_or_try_init(|| self.read_once()).await
+    }
+
+    /// One read, unless one began less than [`RETRY_AFTER`] ago and did not succeed. The
+    /// attempt is recorded before the call, so neither a request cut off mid-read nor the
+    /// requests queued behind a failed read start another one within the pause.
+    async fn read_once(&self) -> Result<Option<SecretKey>, SecretError> {
+        {
+            let mut attempted = self.attempted_at.lock().unwrap_or_else(|e| e.into_inner());
+            if attempted.is_some_and(|at| at.elapsed() < RETRY_AFTER) {
+                return Err(SecretError::Unreadable {
+                    id: self.id.clone(),
+                    reason: "the previous version could not be read moments ago".into(),
+                    transient: true,
+                });
+            }
+            *attempted = Some(Instant::now());
         }
-        let read = self
-            .read
-            .get_or_try_init(|| versions::load_version(&self.client, &self.id, "AWSPREVIOUS"))
-            .await;
-        match read {
+        match versions::load_version(&self.client, &self.id, "AWSPREVIOUS").await {
             Ok(read) => {
                 tracing::info!(secret = %self.id, rotated = read.is_some(), "previous version read");
                 Ok(read)
             }
-            Err(error) => {
-                *self.failed_at.lock().unwrap_or_else(|e| e.into_inner()) = Some(Instant::now());
-                tracing::warn!(error = %error, "previous version of a secret unreadable");
+            Err(error) if error.is_transient() => {
+                tracing::warn!(error = %error, "previous version of a secret unreadable for now");
                 Err(error)
+            }
+            // A refusal does not go away by asking again: without that version, what it signed
+            // is refused (401), as if the secret had never been rotated.
+            Err(error) => {
+                tracing::error!(error = %error, "previous version of a secret refused; ignoring it");
+                Ok(None)
             }
         }
     }

@@ -52,11 +52,30 @@ pub struct Secrets {
 #[derive(Debug, thiserror::Error)]
 pub enum SecretError {
     #[error("secret {id} could not be read: {reason}")]
-    Unreadable { id: String, reason: String },
+    Unreadable {
+        id: String,
+        reason: String,
+        /// No answer, throttled, or Secrets Manager's own failure: trying later may work.
+        /// Otherwise (access denied, a key that cannot decrypt, …) it will not by itself.
+        transient: bool,
+    },
     #[error("secret {id} has no string value")]
     Empty { id: String },
     #[error("secret {id} is shorter than {MIN_KEY_BYTES} bytes")]
     TooShort { id: String },
+}
+
+impl SecretError {
+    /// Whether trying again later may succeed (see [`SecretError::Unreadable`]).
+    pub fn is_transient(&self) -> bool {
+        matches!(
+            self,
+            SecretError::Unreadable {
+                transient: true,
+                ..
+            }
+        )
+    }
 }
 
 impl Secrets {

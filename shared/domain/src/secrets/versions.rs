@@ -57,6 +57,7 @@ pub(super) async fn current_versions<'a>(
         Err(e) => {
             return Err(SecretError::Unreadable {
                 id: ids.join(", "),
+                transient: transient(&e),
                 reason: one_line(&aws_sdk_secretsmanager::error::DisplayErrorContext(&e)),
             });
         }
@@ -123,11 +124,30 @@ pub(super) async fn load_version(
         Err(e) => {
             return Err(SecretError::Unreadable {
                 id: id.into(),
+                transient: transient(&e),
                 reason: one_line(&aws_sdk_secretsmanager::error::DisplayErrorContext(&e)),
             });
         }
     };
     key_from(id, output.secret_string().map(str::to_owned))
+}
+
+/// Whether a failed call may succeed later: no answer (timeouts, no connection, a broken
+/// response), throttling, or Secrets Manager's own 5xx. Refusals (access denied, a secret
+/// whose KMS key cannot decrypt it, an invalid request) stay refusals.
+fn transient<E, R>(error: &aws_sdk_secretsmanager::error::SdkError<E, R>) -> bool
+where
+    E: aws_sdk_secretsmanager::error::ProvideErrorMetadata,
+{
+    use aws_sdk_secretsmanager::error::SdkError;
+    match error {
+        SdkError::ServiceError(service) => matches!(
+            service.err().code(),
+            Some("ThrottlingException" | "InternalServiceError" | "ServiceUnavailable")
+        ),
+        SdkError::ConstructionFailure(_) => false,
+        _ => true,
+    }
 }
 
 /// An SDK error's chain on one line (start-up failures are printed as exactly one line).

@@ -4,7 +4,7 @@
 use axum::Router;
 use axum::body::Body;
 use axum::extract::Request;
-use axum::http::{HeaderValue, Method, Uri, header};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
 use axum::middleware::{Next, from_fn, map_response};
 use axum::response::{IntoResponse, Response};
 
@@ -45,12 +45,21 @@ async fn add_hsts(mut response: Response) -> Response {
     response
 }
 
-/// 405 when the path is a known route called with another method, 404 otherwise.
-pub(super) async fn fallback(method: Method, uri: Uri) -> ApiError {
+/// 405 when the path is a known route called with another method, 404 otherwise; but a
+/// browser's CORS preflight (an `OPTIONS` with `Access-Control-Request-Method`) is a 204.
+///
+/// Deployed, API Gateway's catch-all route (`$default`) brings preflights here, and API Gateway
+/// adds the CORS headers of the template's `CorsAllowOrigins` to the answer: a preflight must
+/// get a 2xx for the browser to send the request. Without an allowed origin there are no CORS
+/// headers, and the browser still refuses.
+pub(super) async fn fallback(method: Method, uri: Uri, headers: HeaderMap) -> Response {
+    if method == Method::OPTIONS && headers.contains_key(header::ACCESS_CONTROL_REQUEST_METHOD) {
+        return StatusCode::NO_CONTENT.into_response();
+    }
     let path = uri.path();
     if routes::find(&method, path).is_none() && routes::path_is_known(path) {
-        ApiError::MethodNotAllowed
+        ApiError::MethodNotAllowed.into_response()
     } else {
-        ApiError::RouteNotFound
+        ApiError::RouteNotFound.into_response()
     }
 }
