@@ -61,19 +61,14 @@ async fn after_a_rotation_what_the_previous_keys_signed_and_sealed_still_verifie
         before.jwt.previous().await.unwrap().is_none(),
         "never rotated"
     );
-    let user = dispatch_domain::model::User {
-        id: 7,
-        email: dispatch_domain::model::EmailAddress::parse("alice@example.com").unwrap(),
-        token_version: 0,
-        experimental_features: false,
-        settings: Default::default(),
-        provisioning_subject: None,
-        organization_slugs: Vec::new(),
-        organizations_indexed: false,
-        created_at: dispatch_domain::time::Timestamp::now(),
-        updated_at: dispatch_domain::time::Timestamp::now(),
-        version: 1,
-    };
+    // A real account, as the API creates it.
+    let app = crate::helpers::spawn_app().await;
+    app.register("alice@example.com", "correct horse battery")
+        .await;
+    let user = dispatch_domain::users::find_by_email(&app.store, "alice@example.com")
+        .await
+        .unwrap()
+        .expect("registered");
     let old_token = token::issue(&before.jwt, &user, &config).unwrap();
     let old_cursor = cursor::encode(&before.cursor, "scope", "query", Position::Offset(25));
     let sealed = before
@@ -100,7 +95,7 @@ async fn after_a_rotation_what_the_previous_keys_signed_and_sealed_still_verifie
     let claims = token::verify(&after.jwt, &config, &old_token)
         .await
         .unwrap();
-    assert_eq!(claims.sub, "7");
+    assert_eq!(claims.sub, user.id.to_string());
     assert_eq!(
         cursor::decode(&after.cursor, "scope", "query", &old_cursor)
             .await
