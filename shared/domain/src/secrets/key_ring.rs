@@ -85,7 +85,13 @@ impl KeyRing {
     pub async fn previous(&self) -> Result<Option<&SecretKey>, SecretError> {
         match &self.previous {
             Previous::Known(previous) => Ok(previous.as_ref()),
-            Previous::OnDemand(on_demand) => on_demand.get().await.map(Option::as_ref),
+            // Once read, the cell answers without waiting; until then concurrent callers
+            // wait for the one read in progress.
+            Previous::OnDemand(on_demand) => on_demand
+                .read
+                .get_or_try_init(|| on_demand.read_once())
+                .await
+                .map(Option::as_ref),
         }
     }
 
@@ -103,13 +109,6 @@ impl KeyRing {
 }
 
 impl OnDemand {
-    async fn get(&self) -> Result<&Option<SecretKey>, SecretError> {
-        if let Some(read) = self.read.get() {
-            return Ok(read);
-        }
-        self.read.get_or_try_init(|| self.read_once()).await
-    }
-
     /// One read, unless one began less than [`RETRY_AFTER`] ago and did not succeed. The
     /// attempt is recorded before the call, so neither a request cut off mid-read nor the
     /// requests queued behind a failed read start another one within the pause.
