@@ -28,6 +28,8 @@ PARAMETER_SETS = {
         "HostedZoneId": "Z0123456789ABCDEFGHIJ",
         "AlarmTopicArn": "arn:aws:sns:us-east-1:123456789012:dispatch-alarms",
         "LogRetentionDays": "90",
+        "UiHosting": "cloudfront",
+        "UiPriceClass": "PriceClass_All",
     },
     "pkce with the JWT authorizer": {
         "AuthenticationProviderSlug": "dispatch-auth-provider-pkce",

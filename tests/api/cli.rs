@@ -115,17 +115,23 @@ fn server_config_never_prints_secret_values() {
         "DISPATCH_JWT_SECRET_ID" => Some("dispatch/jwt".to_owned()),
         // Dispatch's own variable holds the key itself; we never print unknown variables.
         "DISPATCH_JWT_SECRET" => Some("super-secret-key-material".to_owned()),
+        // The value the template's CloudFront shares with the functions: shown as set only.
+        "DISPATCH_TRUSTED_EDGE_SECRET" => Some("edge-value-1b2d-4c3e-9f8a-7b6c5d4e3f2a".to_owned()),
         _ => None,
     };
     let printed = dispatch_cli::server::config_table(env);
     assert!(printed.contains("dispatch/jwt"));
     assert!(printed.contains("86400 (default)"));
     assert!(!printed.contains("super-secret-key-material"));
+    assert!(!printed.contains("edge-value"));
+    assert!(printed.contains("DISPATCH_TRUSTED_EDGE_SECRET") && printed.contains("(set)"));
     // The JSON form too.
     let json = dispatch_cli::server::config_json(env);
     assert_eq!(json["DISPATCH_JWT_SECRET_ID"], "dispatch/jwt");
     assert_eq!(json["DISPATCH_REQUEST_BUDGET_MS"], "8000");
     assert!(!json.to_string().contains("super-secret-key-material"));
+    assert_eq!(json["DISPATCH_TRUSTED_EDGE_SECRET"], "(set)");
+    assert!(!json.to_string().contains("edge-value"));
 }
 
 mod user_commands {

@@ -152,6 +152,7 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Config)) -> TestApp {
         ),
 
         authentication: dispatch_domain::auth::provider::Provider::Basic,
+        trusted_edge: None,
     };
     let mut config = config;
     configure(&mut config);
@@ -211,14 +212,18 @@ pub struct TestResponse {
     pub body: Value,
 }
 
-/// Sends one request through a router.
+/// Sends one request through a router; the response must agree with the OpenAPI document
+/// (`crate::openapi::check_response`), so every test also checks the document.
 pub async fn call(router: &Router, request: Request<Body>) -> TestResponse {
+    let (method, path) = (request.method().clone(), request.uri().path().to_owned());
     let response = router
         .clone()
         .oneshot(request)
         .await
         .expect("router is infallible");
-    read(response).await
+    let response = read(response).await;
+    crate::openapi::check_response(&method, &path, &response);
+    response
 }
 
 async fn read(response: Response<Body>) -> TestResponse {

@@ -277,7 +277,9 @@ async fn instances_sort_by_plugin_slug_and_filter_on_enabled_and_project_name() 
             "plugin": plugin(id, slug, slug, "x"), "project": {"id": 1, "name": project}});
         items.push((view, vec![sort_value(slug, id as i32)]));
     }
-    let spec = synthetic(plugins::instance_list_spec("default", 4));
+    // On the keys-only list index, the one these synthetic items are in.
+    let keys_only = plugins::INSTANCES_INDEX_SINCE - 1;
+    let spec = synthetic(plugins::instance_list_spec("default", 4, keys_only));
     seed(&app.store, &spec.collection, &items).await;
     let table = call(
         &app,

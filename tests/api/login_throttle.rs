@@ -38,6 +38,25 @@ async fn within_one_pair_window() {
     }
 }
 
+/// Seeds this window's item of source `ip` at its limit (1,000 real failures would take
+/// minutes).
+async fn seed_ip_at_limit(app: &TestApp, ip: &str) {
+    let window = now() / IP_WINDOW;
+    app.store
+        .client()
+        .put_item()
+        .table_name(app.store.table())
+        .set_item(Some(
+            dispatch_store::Item::bare(&keys::login_throttle_ip(ip, window), "LoginThrottle")
+                .with_number("failed", IP_LIMIT)
+                .with_number("free", 0)
+                .into_attributes(),
+        ))
+        .send()
+        .await
+        .unwrap();
+}
+
 fn retry_after(response: &TestResponse) -> i64 {
     response.headers["retry-after"]
         .to_str()
@@ -179,24 +198,7 @@ async fn failures_from_many_sources_slow_an_account_down_but_never_lock_it() {
 async fn a_source_ip_over_its_limit_is_refused_whatever_the_account() {
     let app = spawn_app().await;
     app.register("gina@example.com", PASSWORD).await;
-    // Seed this window's item of one IP at the limit (1,000 real failures would take minutes).
-    let window = now() / IP_WINDOW;
-    app.store
-        .client()
-        .put_item()
-        .table_name(app.store.table())
-        .set_item(Some(
-            dispatch_store::Item::bare(
-                &keys::login_throttle_ip("203.0.113.9", window),
-                "LoginThrottle",
-            )
-            .with_number("failed", IP_LIMIT)
-            .with_number("free", 0)
-            .into_attributes(),
-        ))
-        .send()
-        .await
-        .unwrap();
+    seed_ip_at_limit(&app, "203.0.113.9").await;
     let locked = login_from(&app, "203.0.113.9", "gina@example.com", PASSWORD).await;
     assert_eq!(locked.status, StatusCode::TOO_MANY_REQUESTS);
     // Another IP is not affected; X-Forwarded-For is never believed.
@@ -288,4 +290,80 @@ async fn a_source_the_account_knows_is_never_delayed_and_strangers_take_turns() 
         }
     }
     assert_eq!(checked, 1, "one attempt per delay from unknown sources");
+}
+
+/// Behind the template's CloudFront distribution every request comes from an edge address.
+/// With the edge's value configured, a request that carries it is counted at the viewer
+/// address the edge names, so one locked-out viewer does not lock out everyone behind the
+/// same edge; a request that names a viewer without the value (a client calling API Gateway
+/// directly) is counted at its real source, whatever it names.
+#[tokio::test]
+async fn behind_the_trusted_edge_each_viewer_is_counted_and_a_forged_viewer_is_not_believed() {
+    use dispatch_domain::trusted_edge::{
+        SECRET_HEADER, SETTING, TrustedEdge, VIEWER_ADDRESS_HEADER,
+    };
+    const EDGE_VALUE: &str = "5f0c8e7a-1b2d-4c3e-9f8a-7b6c5d4e3f2a";
+    const EDGE_IP: &str = "130.176.0.10";
+    let app = crate::helpers::spawn_app_with(|config| {
+        config.trusted_edge =
+            TrustedEdge::from_lookup(|name| (name == SETTING).then(|| EDGE_VALUE.to_owned()))
+                .unwrap();
+    })
+    .await;
+    app.register("hugo@example.com", PASSWORD).await;
+    seed_ip_at_limit(&app, "203.0.113.77").await;
+    let router = dispatch_auth::router(app.state.clone()).unwrap();
+    let through_edge = |viewer: &str, value: &str| {
+        let mut event: serde_json::Value =
+            serde_json::from_str(&login_event(EDGE_IP, "hugo@example.com", PASSWORD)).unwrap();
+        event["headers"][VIEWER_ADDRESS_HEADER] = json!(viewer);
+        event["headers"][SECRET_HEADER] = json!(value);
+        event.to_string()
+    };
+
+    let locked = call_event(&router, &through_edge("203.0.113.77:51234", EDGE_VALUE)).await;
+    assert_eq!(
+        locked.status,
+        StatusCode::TOO_MANY_REQUESTS,
+        "{}",
+        locked.body
+    );
+    let neighbour = call_event(&router, &through_edge("198.51.100.23:40000", EDGE_VALUE)).await;
+    assert_eq!(neighbour.status, StatusCode::OK, "{}", neighbour.body);
+
+    // Without the value, the named viewer is ignored: counted at the source, which is free.
+    let wrong = "5f0c8e7a-1b2d-4c3e-9f8a-000000000000";
+    let forged = call_event(&router, &through_edge("198.51.100.23", wrong)).await;
+    assert_eq!(forged.status, StatusCode::OK, "{}", forged.body);
+    // …and a direct caller cannot hide behind another viewer: lock its source, then name a
+    // free viewer without the value.
+    let direct = |viewer: &str| {
+        let mut event: serde_json::Value =
+            serde_json::from_str(&login_event("203.0.113.77", "hugo@example.com", PASSWORD))
+                .unwrap();
+        event["headers"][VIEWER_ADDRESS_HEADER] = json!(viewer);
+        event.to_string()
+    };
+    let refused = call_event(&router, &direct("198.51.100.23")).await;
+    assert_eq!(
+        refused.status,
+        StatusCode::TOO_MANY_REQUESTS,
+        "{}",
+        refused.body
+    );
+}
+
+/// An IPv6 host usually holds a whole /64 and could use a new address for every attempt: the
+/// source is the /64, so its addresses share one limit, and the next /64 is another source.
+#[tokio::test]
+async fn an_ipv6_source_is_its_64() {
+    let app = spawn_app().await;
+    app.register("ines@example.com", PASSWORD).await;
+    seed_ip_at_limit(&app, "2001:db8:1:2::/64").await;
+    for address in ["2001:db8:1:2::77", "2001:db8:1:2:ffff:1:2:3"] {
+        let refused = login_from(&app, address, "ines@example.com", PASSWORD).await;
+        assert_eq!(refused.status, StatusCode::TOO_MANY_REQUESTS, "{address}");
+    }
+    let next = login_from(&app, "2001:db8:1:3::77", "ines@example.com", PASSWORD).await;
+    assert_eq!(next.status, StatusCode::OK, "{}", next.body);
 }

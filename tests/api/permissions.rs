@@ -14,6 +14,8 @@ use crate::helpers::{TestApp, authed, json_request, spawn_app};
 /// `{self}` in a path is the Member's own id, so "Owner or self" rules show both halves.
 const MATRIX: &[(&str, &str, &str)] = &[
     ("GET", "/api/v1/healthcheck", "OMAmx"),
+    ("GET", "/api/v1/docs", "OMAmx"),
+    ("GET", "/api/v1/docs/openapi.json", "OMAmx"),
     ("POST", "/api/v1/default/auth/login", "OMAmx"),
     ("POST", "/api/v1/default/auth/register", "OMAmx"),
     ("GET", "/api/v1/default/auth/me", "OMAmx"),

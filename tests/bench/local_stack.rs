@@ -51,6 +51,7 @@ pub async fn app_state(sdk: &aws_config::SdkConfig, store: &Store) -> anyhow::Re
         request_budget: dispatch_domain::config::DEFAULT_REQUEST_BUDGET,
 
         authentication: dispatch_domain::auth::provider::Provider::Basic,
+        trusted_edge: None,
     };
     Ok(AppState::new(config, store.clone(), secrets))
 }

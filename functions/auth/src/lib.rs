@@ -1,14 +1,17 @@
-//! The auth route group (`/api/v1/{organization}/auth/…`) and the health check.
+//! The auth route group (`/api/v1/{organization}/auth/…`), the health check and the API's
+//! documentation.
 //!
 //! | Route | Module |
 //! |---|---|
 //! | `GET /api/v1/healthcheck` | [`health`] |
+//! | `GET /api/v1/docs`, `GET /api/v1/docs/openapi.json` | [`docs`] |
 //! | `POST /api/v1/{organization}/auth/login` | [`login`] |
 //! | `POST /api/v1/{organization}/auth/register` | [`register`] |
 //! | `GET /api/v1/{organization}/auth/me`, `GET …/auth/myrole` | [`me`] |
 //! | `GET`/`PUT /api/v1/{organization}/auth/me/settings` | [`settings`] |
 //! | `POST /api/v1/{organization}/auth/mfa` | [`mfa`] |
 
+pub mod docs;
 pub mod health;
 pub mod login;
 pub mod me;
@@ -19,12 +22,15 @@ pub mod settings;
 use axum::Router;
 use dispatch_shared::AppState;
 use dispatch_shared::http::{RouteHandlers, RouteTableError, app};
+use dispatch_shared::openapi::{DOCS_PATH, OPENAPI_PATH};
 use dispatch_shared::routes::{Function, Method};
 
 /// The handlers of this route group.
 pub fn routes() -> RouteHandlers {
     RouteHandlers::new(Function::Auth)
         .handle(Method::Get, "/api/v1/healthcheck", health::healthcheck)
+        .handle(Method::Get, DOCS_PATH, docs::redoc)
+        .handle(Method::Get, OPENAPI_PATH, docs::openapi)
         .handle(
             Method::Post,
             "/api/v1/{organization}/auth/login",

@@ -14,6 +14,7 @@ pub mod scheduler;
 pub mod server;
 pub mod target;
 pub mod ui;
+pub mod ui_publish;
 pub mod user;
 
 use clap::{Parser, Subcommand};
@@ -49,6 +50,9 @@ pub enum Command {
     /// Run and inspect the API.
     #[command(subcommand)]
     Server(server::ServerCommand),
+    /// Publish Dispatch's UI to its S3 bucket and CloudFront distribution.
+    #[command(subcommand)]
+    Ui(ui_publish::UiCommand),
     /// Manage users.
     #[command(subcommand)]
     User(user::UserCommand),
@@ -70,6 +74,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Plugins(command) => plugins::run(command, &target().await?).await,
         Command::Scheduler(command) => scheduler::run(command, &target().await?).await,
         Command::Server(command) => server::run(command).await,
+        // S3 and CloudFront, not the table: its own clients.
+        Command::Ui(command) => ui_publish::run(command, &cli.global).await,
         Command::User(command) => user::run(command, &target().await?).await,
         Command::Completions(args) => {
             completions::write(args.shell, &mut std::io::stdout().lock())?;

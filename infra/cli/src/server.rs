@@ -5,7 +5,7 @@ use std::net::SocketAddr;
 use anyhow::Context;
 use axum::Router;
 use clap::Subcommand;
-use dispatch_domain::config::SETTINGS;
+use dispatch_domain::config::{SECRET_SETTINGS, SETTINGS};
 use dispatch_shared::AppState;
 use dispatch_shared::http::{RouteTableError, app};
 use dispatch_shared::routes::ROUTES;
@@ -132,12 +132,21 @@ pub fn routes_json() -> serde_json::Value {
         .collect()
 }
 
+/// A setting's value as the configuration shows it: a secret one only as `(set)`.
+fn shown(lookup: &impl Fn(&str) -> Option<String>, name: &str) -> Option<String> {
+    let value = lookup(name)?;
+    if SECRET_SETTINGS.contains(&name) && !value.trim().is_empty() {
+        return Some("(set)".into());
+    }
+    Some(value)
+}
+
 /// The configuration as a JSON object of setting → value (`null` when unset and without a
 /// default). Only names and ids, as [`config_table`].
 pub fn config_json(lookup: impl Fn(&str) -> Option<String>) -> serde_json::Value {
     let mut out = serde_json::Map::new();
     for setting in SETTINGS {
-        let value = lookup(setting.name)
+        let value = shown(&lookup, setting.name)
             .filter(|v| !v.trim().is_empty())
             .or(setting.default.map(str::to_owned));
         out.insert(setting.name.into(), value.into());
@@ -156,7 +165,7 @@ pub fn config_json(lookup: impl Fn(&str) -> Option<String>) -> serde_json::Value
 pub fn config_table(lookup: impl Fn(&str) -> Option<String>) -> String {
     let mut out = String::new();
     for setting in SETTINGS {
-        let value = match (lookup(setting.name), setting.default) {
+        let value = match (shown(&lookup, setting.name), setting.default) {
             (Some(v), _) if !v.trim().is_empty() => v,
             (_, Some(default)) => format!("{default} (default)"),
             _ => "(not set)".into(),

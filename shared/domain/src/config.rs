@@ -41,6 +41,10 @@ pub struct Config {
     /// `DISPATCH_AUTHENTICATION_PROVIDER_SLUG` and its settings: how callers are identified
     /// (default: this installation's own session tokens).
     pub authentication: crate::auth::provider::Provider,
+    /// `DISPATCH_TRUSTED_EDGE_SECRET`: set by the template when its CloudFront distribution
+    /// fronts the API, so the viewer's address it forwards is believed
+    /// ([`crate::trusted_edge`]).
+    pub trusted_edge: Option<crate::trusted_edge::TrustedEdge>,
 }
 
 /// The request budget when `DISPATCH_REQUEST_BUDGET_MS` is not set.
@@ -115,6 +119,9 @@ pub struct Setting {
     pub default: Option<&'static str>,
     pub meaning: &'static str,
 }
+
+/// Settings whose value is a secret: `dispatch server config` says only whether they are set.
+pub const SECRET_SETTINGS: &[&str] = &[crate::trusted_edge::SETTING];
 
 /// Every setting [`Config::from_env`] reads.
 pub const SETTINGS: &[Setting] = &[
@@ -233,6 +240,11 @@ pub const SETTINGS: &[Setting] = &[
         default: Some("https://public-keys.auth.elb.<region>.amazonaws.com"),
         meaning: "ALB: where the public keys are",
     },
+    Setting {
+        name: crate::trusted_edge::SETTING,
+        default: None,
+        meaning: "value the template's CloudFront sends, so the viewer address it names is believed",
+    },
 ];
 
 impl Config {
@@ -304,7 +316,9 @@ impl Config {
             },
         };
         let authentication = crate::auth::provider::Provider::from_lookup(&lookup)?;
+        let trusted_edge = crate::trusted_edge::TrustedEdge::from_lookup(&lookup)?;
         Ok(Self {
+            trusted_edge,
             authentication,
             auto_join,
             table_name: required("DISPATCH_TABLE_NAME")?,

@@ -49,6 +49,7 @@ pub mod roles;
 pub mod secrets;
 pub mod telemetry;
 pub mod time;
+pub mod trusted_edge;
 pub mod user_changes;
 pub mod users;
 

@@ -200,6 +200,9 @@ use Permission as P;
 pub const ROUTES: &[Route] = &[
     // Health and auth.
     route(Get, "/api/v1/healthcheck", F::Auth, P::Public),
+    // The API's own documentation (ReDoc and the OpenAPI document), as Dispatch serves it.
+    route(Get, "/api/v1/docs", F::Auth, P::Public),
+    route(Get, "/api/v1/docs/openapi.json", F::Auth, P::Public),
     route(
         Post,
         "/api/v1/{organization}/auth/login",

@@ -61,7 +61,7 @@ impl AppState {
     }
 
     /// State from parts, on a table at `schema_version` (what start-up found): readers use
-    /// what that version has (the members index from version 4), so a build deployed before
+    /// what that version has (the members index from version 4, the instances index from version 5), so a build deployed before
     /// `dispatch database upgrade` serves correctly until its next cold start after it.
     pub fn at_version(config: Config, store: Store, secrets: Secrets, schema_version: u32) -> Self {
         let authenticator = Authenticator::new(config.authentication.clone());

@@ -86,6 +86,13 @@ impl Item {
             .with_str(attr::MEMBERS_SK, sort)
     }
 
+    /// Puts a plugin instance into the instances index ([`super::schema::INSTANCES`]) of
+    /// `collection` under `sort` (the same value as its first list order).
+    pub fn in_instances_index(self, collection: impl Into<String>, sort: String) -> Self {
+        self.with_str(attr::LIST_PK, collection)
+            .with_str(attr::INSTANCES_SK, sort)
+    }
+
     /// The item's primary key.
     pub fn key(&self) -> Key {
         let get = |name: &str| match self.attrs.get(name) {

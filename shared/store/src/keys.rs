@@ -15,6 +15,8 @@ pub mod attr {
     pub const LIST_SK3: &str = "list_sk3";
     /// A membership's email order in the members index (only memberships have it).
     pub const MEMBERS_SK: &str = "members_sk";
+    /// A plugin instance's plugin-slug order in the instances index (only instances have it).
+    pub const INSTANCES_SK: &str = "instances_sk";
     pub const ENTITY: &str = "entity";
     pub const VERSION: &str = "version";
     pub const TTL: &str = "ttl";

@@ -22,7 +22,7 @@
 //! | Org name guard | `ORGNAME#<name>` | `ORGNAME` | | | org by name (→ slug); name unique |
 //! | Org id guard | `ORGID#<id>` | `ORGID` | | | org by id (→ slug); id unique |
 //! | Default org | `DEFAULT_ORG` | `DEFAULT_ORG` | | | the default org; exactly one |
-//! | Membership | `ORG#<slug>` | `MEMBER#<uid>` | `USER#<uid>` / `ORG#<slug>` | `ORG#<slug>#MEMBERS` / email | a user's memberships with roles (gsi1); an org's members with roles, by email, email-prefix search (list1); the authorization read |
+//! | Membership | `ORG#<slug>` | `MEMBER#<uid>` | `USER#<uid>` / `ORG#<slug>` | `ORG#<slug>#MEMBERS` / email | a user's memberships with roles (gsi1); an org's members with roles, by email, email-prefix search (list1, and from version 4 the members index, `members_sk`); the authorization read |
 //! | Project | `ORG#<slug>` | `PROJECT#<pid>` | | `ORG#<slug>#PROJECTS` / name, display name | project by id within its org; all projects by name / display name (list1 / list2) |
 //! | Project name guard | `ORG#<slug>` | `PROJECTNAME#<name>` | | | project by name (→ pid); name unique per org |
 //! | Project id guard | `PROJECTID#<pid>` | `PROJECTID` | | | project id unique across the table |
@@ -32,7 +32,7 @@
 //! | Plugin slug guard | `PLUGINSLUG#<slug>` | `PLUGINSLUG` | | | plugin by slug (→ id); slug unique; outlives `uninstall`, so a reinstalled plugin keeps its id |
 //! | Plugin event | `PLUGIN#<plugin id>` | `EVENT#<id>` | | `PLUGIN_EVENTS` / slug | events of a plugin (partition); all events by slug |
 //! | Plugin event slug guard | `PLUGINEVENTSLUG#<slug>` | `PLUGINEVENTSLUG` | | | plugin event by slug; slug unique |
-//! | Plugin instance | `ORG#<slug>` | `INSTANCE#<id>` | `ORG#<slug>#PROJECT#<pid>#INSTANCES` / `<type>#<plugin slug>#<id>` | `ORG#<slug>#INSTANCES` / plugin slug | instance by id within its org; a project's instances (gsi1), with plugin type and slug copied in; instances by `Plugin.slug` (list1); the configuration sealed (AES-256-GCM, the item's key as associated data) |
+//! | Plugin instance | `ORG#<slug>` | `INSTANCE#<id>` | `ORG#<slug>#PROJECT#<pid>#INSTANCES` / `<type>#<plugin slug>#<id>` | `ORG#<slug>#INSTANCES` / plugin slug | instance by id within its org; a project's instances (gsi1), with plugin type and slug copied in; instances by `Plugin.slug` (list1, and from version 5 the instances index, `instances_sk`); the configuration sealed (AES-256-GCM, the item's key as associated data) |
 //! | Active instance guard | `ORG#<slug>` | `ACTIVE#<pid>#<type>` | | | the single enabled instance of a type in a project, enforced in the enabling transaction |
 //! | Auto-join record | `AUTOJOIN#<slug>` | `AUTOJOIN` | | | the id of an organization new users join, recorded by `database init`, so a deleted and re-created slug is not joined |
 //! | Pending org deletion | `PENDING_DELETIONS` | `ORG#<slug>` | | | organizations a `DELETE` hid and has not finished removing; `claim_token`/`claim_until` name the one remover at work (the request, then the maintenance job `finish-deletions` or `database init`) |

@@ -66,8 +66,19 @@ pub const MEMBERS: IndexSpec = IndexSpec {
     projects_all: true,
 };
 
+/// An organization's plugin instances by plugin slug, with every attribute: an instances page
+/// is one Query and one `BatchGetItem` of the plugins and projects it shows, without the
+/// `BatchGetItem` of the instances themselves (schema version 5). Sparse like [`MEMBERS`]:
+/// only instances have [`attr::INSTANCES_SK`]; they stay in [`LIST1`] too.
+pub const INSTANCES: IndexSpec = IndexSpec {
+    name: "instances",
+    partition_key: attr::LIST_PK,
+    sort_key: attr::INSTANCES_SK,
+    projects_all: true,
+};
+
 /// Every index of the table.
-pub const INDEXES: [IndexSpec; 5] = [GSI1, LIST1, LIST2, LIST3, MEMBERS];
+pub const INDEXES: [IndexSpec; 6] = [GSI1, LIST1, LIST2, LIST3, MEMBERS, INSTANCES];
 
 /// String key attributes (every key attribute of the table and its indexes is a string).
 pub fn key_attributes() -> Vec<&'static str> {

@@ -8,7 +8,7 @@ use dispatch_store::migrate::{BoxFuture, Migration, MigrationError, Run};
 use dispatch_store::schema::IndexSpec;
 use dispatch_store::{Item, keys};
 
-use super::runner;
+use super::patient_runner;
 use crate::helpers::spawn_app;
 
 const TEST_INDEX: IndexSpec = IndexSpec {
@@ -80,7 +80,7 @@ async fn an_index_is_added_to_the_live_table_and_removed_again_and_check_sees_th
 
     let mut all = migrations::all();
     all.push(Box::new(AddTestIndex));
-    runner(&app.store, &all, "op")
+    patient_runner(&app.store, &all, "op")
         .migrate(HEAD + 1)
         .await
         .unwrap();
@@ -118,7 +118,7 @@ async fn an_index_is_added_to_the_live_table_and_removed_again_and_check_sees_th
     let mut removing = migrations::all();
     removing.push(Box::new(RemoveList3));
     let other = spawn_app().await;
-    runner(&other.store, &removing, "op")
+    patient_runner(&other.store, &removing, "op")
         .migrate(HEAD + 1)
         .await
         .unwrap();
@@ -244,7 +244,7 @@ async fn a_migration_changes_table_settings_and_check_sees_them() {
 
     let mut all = migrations::all();
     all.push(Box::new(TableSettings));
-    runner(&app.store, &all, "op")
+    patient_runner(&app.store, &all, "op")
         .migrate(HEAD + 1)
         .await
         .unwrap();
@@ -264,7 +264,10 @@ async fn a_migration_changes_table_settings_and_check_sees_them() {
         .await
         .unwrap();
     assert_eq!(protected(described), Some(true));
-    runner(&app.store, &all, "op").migrate(HEAD).await.unwrap();
+    patient_runner(&app.store, &all, "op")
+        .migrate(HEAD)
+        .await
+        .unwrap();
     let described = client
         .describe_table()
         .table_name(app.store.table())

@@ -64,22 +64,8 @@ pub(super) async fn populated(members: usize) -> (TestApp, String) {
 /// the index never writes it), and the table is stamped at 3.
 pub(super) async fn unmigrated(members: usize) -> (TestApp, String) {
     let (app, owner) = populated(members).await;
-    for membership in memberships(&app.store).await {
-        app.store
-            .client()
-            .update_item()
-            .table_name(app.store.table())
-            .key("pk", membership["pk"].clone())
-            .key("sk", membership["sk"].clone())
-            .update_expression("REMOVE members_sk")
-            .send()
-            .await
-            .unwrap();
-    }
-    runner(&app.store, &migrations::all(), "test")
-        .stamp(3)
-        .await
-        .unwrap();
+    let all = memberships(&app.store).await;
+    super::as_written_before(&app.store, &all, "members_sk", 3).await;
     (app, owner)
 }
 

@@ -3,9 +3,12 @@
 //! (`runs`); concurrent runners, lost leases, Ctrl-C and the operator's commands (`lock`);
 //! table-level steps and the versions functions start with (`index_step`); the members
 //! index of version 4 as the members page sees it, before, during and after its migration
-//! (`members_index`).
+//! (`members_index`); the instances index of version 5 as the instances page sees it
+//! (`instances_index`).
 
 mod index_step;
+mod instances_index;
+mod interleave;
 mod lock;
 mod members_index;
 mod runs;
@@ -24,6 +27,33 @@ use crate::helpers::{TestApp, authed, spawn_app};
 
 pub const PASSWORD: &str = "correct horse battery staple";
 
+/// Removes attribute `name` from each of `items` (what a build before it wrote), then stamps
+/// the table at `version`.
+pub async fn as_written_before(
+    store: &Store,
+    items: &[dispatch_store::Attributes],
+    name: &str,
+    version: u32,
+) {
+    for item in items {
+        store
+            .client()
+            .update_item()
+            .table_name(store.table())
+            .key("pk", item["pk"].clone())
+            .key("sk", item["sk"].clone())
+            .update_expression("REMOVE #name")
+            .expression_attribute_names("#name", name)
+            .send()
+            .await
+            .unwrap();
+    }
+    runner(store, &migrations::all(), "test")
+        .stamp(version)
+        .await
+        .unwrap();
+}
+
 /// A runner over `migrations` with a short lease (so a "crashed" runner's lease ends quickly).
 pub fn runner<'a>(
     store: &'a Store,
@@ -36,6 +66,20 @@ pub fn runner<'a>(
         holder: holder.to_owned(),
         lease: Duration::from_secs(2),
         progress: &Silent,
+    }
+}
+
+/// A runner whose lease outlasts table-level steps: DynamoDB Local on a loaded machine can
+/// take longer than [`runner`]'s short lease to answer an `UpdateTable`, which would make the
+/// runner give up as if it had lost the lock.
+pub fn patient_runner<'a>(
+    store: &'a Store,
+    migrations: &'a [Box<dyn Migration>],
+    holder: &str,
+) -> Runner<'a> {
+    Runner {
+        lease: Duration::from_secs(60),
+        ..runner(store, migrations, holder)
     }
 }
 

@@ -29,10 +29,10 @@ const PAGES: &[(&str, &[&str])] = &[
         "/api/v1/default/plugins?itemsPerPage=25&page=1&sortBy[]=slug&descending[]=false",
         &["BatchGetItem", "GetItem", "Query", "BatchGetItem"],
     ),
-    // Instances, then their plugins and projects in one batch.
+    // Instances in the index query, then their plugins and projects in one batch.
     (
         "/api/v1/default/plugins/instances?itemsPerPage=25&page=1",
-        &["BatchGetItem", "Query", "BatchGetItem", "BatchGetItem"],
+        &["BatchGetItem", "Query", "BatchGetItem"],
     ),
     // The events' count, the events, then their plugins.
     (

@@ -53,6 +53,12 @@ impl Intercept for RequestLog {
 
 /// The app's state on a client that logs every request it sends.
 pub async fn counted_state(app: &TestApp) -> (AppState, RequestLog) {
+    counted_state_at(app, dispatch_domain::migrations::HEAD).await
+}
+
+/// [`counted_state`] of a function that started on `app`'s table at schema `version` (its
+/// readers depend on it).
+pub async fn counted_state_at(app: &TestApp, version: u32) -> (AppState, RequestLog) {
     let log = RequestLog::default();
     let config = aws_sdk_dynamodb::config::Builder::from(sdk_config().await)
         .interceptor(log.clone())
@@ -61,10 +67,11 @@ pub async fn counted_state(app: &TestApp) -> (AppState, RequestLog) {
         aws_sdk_dynamodb::Client::from_conf(config),
         app.store.table().to_owned(),
     );
-    let state = AppState::new(
+    let state = AppState::at_version(
         app.state.config().clone(),
         store,
         app.state.secrets().clone(),
+        version,
     );
     (state, log)
 }

@@ -274,5 +274,6 @@ fn server_routes_prints_every_route() {
 mod maintenance;
 mod operations;
 mod sign_in;
+mod ui_hosting;
 
 use maintenance::*;

@@ -3,7 +3,7 @@
 //! `PluginInstance.enabled` and `Project.name`.
 
 use axum::extract::{RawQuery, State};
-use dispatch_domain::list::{ListParams, list};
+use dispatch_domain::list::{ListParams, list_rows};
 use dispatch_domain::plugins::{self, reads};
 use dispatch_shared::error::ApiError;
 use dispatch_shared::http::Json;
@@ -20,16 +20,17 @@ pub async fn list_instances(
     let params = ListParams::parse(query.as_deref())?;
     let store = state.store().clone();
     let slug = org.slug.clone();
-    let page = list(
+    let spec = plugins::instance_list_spec(&org.slug, org.instance_count, state.schema_version());
+    let page = list_rows(
         state.store(),
         &state.secrets().cursor,
-        &plugins::instance_list_spec(&org.slug, org.instance_count),
+        &spec,
         &params,
-        |keys| {
+        |rows| {
             let store = store.clone();
             let slug = slug.clone();
             async move {
-                let found = reads::load_instances(&store, &slug, keys).await?;
+                let found = reads::load_instances(&store, &slug, rows).await?;
                 Ok(found.iter().map(instance_list_item).collect())
             }
         },

@@ -14,6 +14,7 @@
 pub mod m0002_project_deletion_markers;
 pub mod m0003_page_summaries;
 pub mod m0004_members_index;
+pub mod m0005_instances_index;
 
 use std::ops::RangeInclusive;
 
@@ -25,11 +26,12 @@ pub fn all() -> Vec<Box<dyn Migration>> {
         Box::new(m0002_project_deletion_markers::ProjectDeletionMarkers),
         Box::new(m0003_page_summaries::PageSummaries),
         Box::new(m0004_members_index::MembersIndex),
+        Box::new(m0005_instances_index::InstancesIndex),
     ]
 }
 
 /// The version this build's migrations reach, which `database init` gives a new table.
-pub const HEAD: u32 = 4;
+pub const HEAD: u32 = 5;
 
 /// The versions this build's functions work with. Start-up refuses a table outside it, naming
 /// both; inside it, an operator can deploy the functions before or after `upgrade` (the

@@ -21,8 +21,10 @@ use dispatch_store::{Expression, IdKind, Item, Source, Store, StoreError, Transa
 pub const NOT_FOUND: &str = "A plugin instance with this id does not exist.";
 
 /// How an instance is stored: in its organization's partition; in GSI1 under its project,
-/// sorted by plugin type and slug; listed by plugin slug.
+/// sorted by plugin type and slug; listed by plugin slug, in the keys-only list index and in the
+/// instances index (schema version 5).
 pub fn instance_item(slug: &str, instance: &PluginInstance) -> Result<Item, StoreError> {
+    let order = sort_value(&instance.plugin_slug, instance.id);
     Ok(Item::new(
         &keys::plugin_instance(slug, instance.id),
         "PluginInstance",
@@ -37,8 +39,9 @@ pub fn instance_item(slug: &str, instance: &PluginInstance) -> Result<Item, Stor
     )
     .in_list(
         collection::plugin_instances(slug),
-        &[sort_value(&instance.plugin_slug, instance.id)],
-    ))
+        std::slice::from_ref(&order),
+    )
+    .in_instances_index(collection::plugin_instances(slug), order))
 }
 
 /// The sealed configuration's associated data: the item it belongs to.

@@ -3,7 +3,7 @@
 
 use crate::list::{FieldType, ListSpec, ModelFields, Sort};
 use dispatch_store::keys::collection;
-use dispatch_store::schema::{LIST1, LIST2, LIST3};
+use dispatch_store::schema::{INSTANCES, LIST1, LIST2, LIST3};
 
 const PLUGIN_FIELDS: &[(&str, FieldType)] = &[
     ("id", FieldType::Int),
@@ -79,19 +79,35 @@ const INSTANCE_SCHEMA: &[ModelFields] = &[
     },
 ];
 
+/// The schema version from which the table has the instances index (migration 5).
+pub const INSTANCES_INDEX_SINCE: u32 = 5;
+
+/// By plugin slug, on the instances index: the page's instances come with the Query.
 const INSTANCE_SORTS: &[Sort] = &[Sort {
+    model: "Plugin",
+    field: "slug",
+    index: INSTANCES,
+}];
+
+/// By plugin slug, on the keys-only list index (tables before [`INSTANCES_INDEX_SINCE`]).
+const INSTANCE_SORTS_BEFORE_INDEX: &[Sort] = &[Sort {
     model: "Plugin",
     field: "slug",
     index: LIST1,
 }];
 
 /// `GET /{organization}/plugins/instances`: an organization's instances, joined with their
-/// plugin and project (the UI sorts by `Plugin.slug` and filters on `enabled` and `Project.name`).
-pub fn instance_list_spec(slug: &str, total: i64) -> ListSpec {
+/// plugin and project (the UI sorts by `Plugin.slug` and filters on `enabled` and
+/// `Project.name`), on the index a table at `schema_version` has.
+pub fn instance_list_spec(slug: &str, total: i64, schema_version: u32) -> ListSpec {
     ListSpec {
         collection: collection::plugin_instances(slug),
         schema: INSTANCE_SCHEMA,
-        sorts: INSTANCE_SORTS,
+        sorts: if schema_version >= INSTANCES_INDEX_SINCE {
+            INSTANCE_SORTS
+        } else {
+            INSTANCE_SORTS_BEFORE_INDEX
+        },
         search_fields: &[
             "plugin.title",
             "plugin.slug",

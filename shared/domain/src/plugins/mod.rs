@@ -17,4 +17,4 @@ pub mod instances;
 pub mod lists;
 pub mod reads;
 
-pub use lists::{catalogue_list_spec, event_list_spec, instance_list_spec};
+pub use lists::{INSTANCES_INDEX_SINCE, catalogue_list_spec, event_list_spec, instance_list_spec};

@@ -1,12 +1,14 @@
 //! Reading plugins as clients see them: the catalogue, plugin events and instances as list
 //! pages, and one instance with its (masked) configuration. Each page costs one batch read of
-//! its items and one of what they point at (plugins, projects).
+//! its items (none for instances read from the instances index) and one of what they point at
+//! (plugins, projects).
 
 use std::collections::HashMap;
 
 use serde_json::Value;
 
 use crate::error::DomainError;
+use crate::list::Rows;
 use crate::model::{Plugin, PluginEvent, PluginInstance, Project};
 use crate::plugin_config::{ConfigurationKey, ConfigurationSchema};
 use dispatch_store::keys::{self, Key};
@@ -80,14 +82,22 @@ pub struct InstanceParts {
     pub configuration: Option<Value>,
 }
 
-/// Instances of organization `slug` by key, without configuration (lists show none).
-/// Instances of a project being deleted are left out.
+/// The instances of organization `slug` a list page found, without configuration (lists show
+/// none): read by key from a keys-only index, or as the instances index's Query returned them.
+/// Either way their plugins and projects come in one batch. Instances of a project being
+/// deleted are left out.
 pub async fn load_instances(
     store: &Store,
     slug: &str,
-    keys: Vec<Key>,
+    rows: Rows,
 ) -> Result<Vec<InstanceParts>, DomainError> {
-    let instances: Vec<PluginInstance> = records(store.batch_get(&keys).await?)?;
+    let instances: Vec<PluginInstance> = match rows {
+        Rows::Keys(keys) => records(store.batch_get(&keys).await?)?,
+        Rows::Items(items) => items
+            .into_iter()
+            .map(from_attributes)
+            .collect::<Result<_, _>>()?,
+    };
     // Their plugins and projects in one batch.
     let mut wanted: Vec<Key> = instances
         .iter()

@@ -1,33 +1,10 @@
 //! What a members page costs on either index, counted by the round-trip tests' interceptor.
 
 use aws_sdk_dynamodb::types::AttributeValue;
-use dispatch_shared::AppState;
-use dispatch_store::Store;
 use http::StatusCode;
 
 use super::{PAGE, emails, populated};
-use crate::helpers::TestApp;
-use crate::round_trips::{RequestLog, get_counted};
-
-/// The state of a version-`version` function on `app`'s table, on a client that logs every
-/// request it sends.
-async fn counted_at(app: &TestApp, version: u32) -> (AppState, RequestLog) {
-    let log = RequestLog::default();
-    let config = aws_sdk_dynamodb::config::Builder::from(crate::helpers::sdk_config().await)
-        .interceptor(log.clone())
-        .build();
-    let store = Store::new(
-        aws_sdk_dynamodb::Client::from_conf(config),
-        app.store.table().to_owned(),
-    );
-    let state = AppState::at_version(
-        app.state.config().clone(),
-        store,
-        app.state.secrets().clone(),
-        version,
-    );
-    (state, log)
-}
+use crate::round_trips::{counted_state_at, get_counted};
 
 /// A members page costs the permission read, the index query and one `BatchGetItem` on either
 /// index: the keys-only index's batch reads the memberships with the organization's projects
@@ -40,8 +17,8 @@ async fn a_members_page_costs_three_requests_on_either_index_and_the_members_ind
     const THREE: [&str; 3] = ["BatchGetItem", "Query", "BatchGetItem"];
     let (app, owner) = populated(30).await;
     let every = PAGE.replace("itemsPerPage=20", "itemsPerPage=-1");
-    let (v3, log3) = counted_at(&app, 3).await;
-    let (v4, log4) = counted_at(&app, 4).await;
+    let (v3, log3) = counted_state_at(&app, 3).await;
+    let (v4, log4) = counted_state_at(&app, 4).await;
     for path in [PAGE, every.as_str()] {
         let (old, sent) = get_counted(&v3, &log3, path, &owner).await;
         assert_eq!(old.status, StatusCode::OK, "{}", old.body);

@@ -3,9 +3,8 @@
 //! runner's client runs another writer's change just before the pass's write of a chosen
 //! membership is sent, so that write always meets the change.
 
-use std::collections::HashMap;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
 
 use aws_sdk_dynamodb::config::interceptors::BeforeTransmitInterceptorContextRef;
 use aws_sdk_dynamodb::config::{ConfigBag, Intercept, RuntimeComponents};
@@ -14,72 +13,12 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use dispatch_domain::migrations;
 use dispatch_domain::model::Role;
 use dispatch_domain::users;
-use dispatch_store::migrate::{BoxFuture, history};
-use dispatch_store::{Key, Store, item::key_of};
-use serde_json::Value;
+use dispatch_store::migrate::history;
+use dispatch_store::{Key, item::key_of};
 
 use super::{assert_all_placed, emails, everyone, get, in_index, memberships, text, unmigrated};
-use crate::helpers::{TestApp, sdk_config};
+use crate::migrations::interleave::{Meanwhile, placing, store_with};
 use crate::migrations::{runner, state_at};
-
-/// The key of the membership the pass is about to write, if `context` is one of its writes
-/// (an `UpdateItem` naming `members_sk`).
-fn placing(context: &BeforeTransmitInterceptorContextRef<'_>) -> Option<Key> {
-    let request = context.request();
-    if !request
-        .headers()
-        .get("x-amz-target")?
-        .ends_with(".UpdateItem")
-    {
-        return None;
-    }
-    let body: Value = serde_json::from_slice(request.body().bytes()?).ok()?;
-    let names = body["ExpressionAttributeNames"].as_object()?;
-    names
-        .values()
-        .any(|name| name == "members_sk")
-        .then(|| Key {
-            pk: body["Key"]["pk"]["S"]
-                .as_str()
-                .unwrap_or_default()
-                .to_owned(),
-            sk: body["Key"]["sk"]["S"]
-                .as_str()
-                .unwrap_or_default()
-                .to_owned(),
-        })
-}
-
-/// Other writers' changes, each run once, to completion, just before the pass's write of its
-/// membership is sent.
-#[derive(Clone, Default)]
-struct Meanwhile(Arc<Mutex<HashMap<Key, BoxFuture<'static, ()>>>>);
-
-impl std::fmt::Debug for Meanwhile {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("Meanwhile")
-    }
-}
-
-impl Intercept for Meanwhile {
-    fn name(&self) -> &'static str {
-        "Meanwhile"
-    }
-
-    fn read_before_transmit(
-        &self,
-        context: &BeforeTransmitInterceptorContextRef<'_>,
-        _: &RuntimeComponents,
-        _: &mut ConfigBag,
-    ) -> Result<(), BoxError> {
-        let change = placing(context).and_then(|key| self.0.lock().unwrap().remove(&key));
-        if let Some(change) = change {
-            // The write waits for the change, as if it had come between the scan and the write.
-            tokio::task::block_in_place(|| tokio::runtime::Handle::current().block_on(change));
-        }
-        Ok(())
-    }
-}
 
 /// Lets the pass make this many writes, then fails every other one, as a run that lost its
 /// connection (or was throttled to a stop) halfway.
@@ -97,7 +36,7 @@ impl Intercept for CutShort {
         _: &RuntimeComponents,
         _: &mut ConfigBag,
     ) -> Result<(), BoxError> {
-        if placing(context).is_some()
+        if placing(context, "members_sk").is_some()
             && self
                 .0
                 .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
@@ -107,17 +46,6 @@ impl Intercept for CutShort {
         }
         Ok(())
     }
-}
-
-/// A store on `app`'s table whose client sends every request through `interceptor`.
-async fn store_with(app: &TestApp, interceptor: impl Intercept + 'static) -> Store {
-    let config = aws_sdk_dynamodb::config::Builder::from(sdk_config().await)
-        .interceptor(interceptor)
-        .build();
-    Store::new(
-        aws_sdk_dynamodb::Client::from_conf(config),
-        app.store.table().to_owned(),
-    )
 }
 
 /// The key of `email`'s membership.
@@ -160,17 +88,16 @@ async fn a_membership_removed_reordered_or_rewritten_after_the_scan_is_not_overw
         .await
         .unwrap()
         .unwrap();
-    let meanwhile = Meanwhile::default();
+    let meanwhile = Meanwhile::new("members_sk");
     {
-        let mut changes = meanwhile.0.lock().unwrap();
         let store = app.store.clone();
         let key = gone.clone();
-        changes.insert(
+        meanwhile.before(
             gone.clone(),
             Box::pin(async move { store.delete_batch(&[key]).await.unwrap() }),
         );
         let (store, key, order) = (app.store.clone(), moved.clone(), new_order.clone());
-        changes.insert(
+        meanwhile.before(
             moved.clone(),
             Box::pin(async move {
                 store
@@ -187,7 +114,7 @@ async fn a_membership_removed_reordered_or_rewritten_after_the_scan_is_not_overw
             }),
         );
         let store = app.store.clone();
-        changes.insert(
+        meanwhile.before(
             rewritten.clone(),
             Box::pin(async move {
                 users::set_role(&store, &org, &m07, Role::Admin)
@@ -202,7 +129,7 @@ async fn a_membership_removed_reordered_or_rewritten_after_the_scan_is_not_overw
         .migrate(4)
         .await
         .unwrap();
-    assert!(meanwhile.0.lock().unwrap().is_empty(), "every change ran");
+    assert!(meanwhile.all_ran(), "every change ran");
     assert_eq!(
         entries[0].items_touched,
         10 - 2,

@@ -101,7 +101,7 @@ async fn check_page(
     used: &mut ids::Used,
     progressed: &mut bool,
 ) -> Result<bool, DomainError> {
-    let roles: Vec<Role> = items.iter().map(parse::role).collect();
+    let mut roles: Vec<Role> = items.iter().map(parse::role).collect();
     let mut wanted = Vec::new();
     for role in &roles {
         check::wanted(role, &mut wanted);
@@ -115,17 +115,33 @@ async fn check_page(
     if seen.iter().any(|problems| !problems.is_empty()) {
         tokio::time::sleep(SETTLE).await;
         let mut again = Vec::new();
-        for (role, problems) in roles.iter().zip(&seen) {
+        for ((item, role), problems) in items.iter().zip(&roles).zip(&seen) {
             if !problems.is_empty() {
+                // The item itself too: the scan read it before the wait, and a request may have
+                // changed it since (an instance disabled as another is enabled), which read
+                // beside fresh guards would look like a conflict.
+                again.push(key_of(item));
                 check::wanted(role, &mut again);
             }
         }
         read(ctx, again, &mut fetched).await?;
-        for (role, problems) in roles.iter().zip(&mut seen) {
-            if !problems.is_empty() {
-                let confirmed = check::problems(role, &fetched);
-                problems.retain(|problem| confirmed.contains(problem));
+        for ((item, role), problems) in items.iter().zip(&mut roles).zip(&mut seen) {
+            if problems.is_empty() {
+                continue;
             }
+            match fetched.get(&key_of(item)) {
+                Some(now) => *role = parse::role(now),
+                // Gone meanwhile: the next run judges what is left.
+                None => {
+                    problems.clear();
+                    continue;
+                }
+            }
+            // A problem stands only if the item as it is now has it too (a changed item points
+            // at other guards, not read again: its old problems are dropped, never its new ones
+            // reported unread).
+            let confirmed = check::problems(role, &fetched);
+            problems.retain(|problem| confirmed.contains(problem));
         }
     }
     for ((item, role), seen) in items.iter().zip(roles).zip(seen) {
