@@ -1,5 +1,5 @@
 //! `GET /api/v1/docs` (ReDoc) and `GET /api/v1/docs/openapi.json` (the OpenAPI 3.1 document of
-//! `dispatch_shared::openapi`), public as in Dispatch. No table access: the document is built
+//! `dispatch_openapi`), public as in Dispatch. No table access: the document is built
 //! once per process and served from memory.
 //!
 //! The page loads ReDoc's standalone script from its CDN when a browser opens it, so nothing is
@@ -7,7 +7,7 @@
 
 use axum::http::header;
 use axum::response::{Html, IntoResponse};
-use dispatch_shared::openapi::{OPENAPI_PATH, document_json};
+use dispatch_openapi::{OPENAPI_PATH, document_json};
 
 /// ReDoc's standalone bundle from the npm registry's CDN, at a fixed version: behind the
 /// template's CloudFront the page shares the UI's origin (and its stored token), so it must not

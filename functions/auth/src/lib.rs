@@ -20,9 +20,9 @@ pub mod register;
 pub mod settings;
 
 use axum::Router;
+use dispatch_openapi::{DOCS_PATH, OPENAPI_PATH};
 use dispatch_shared::AppState;
 use dispatch_shared::http::{RouteHandlers, RouteTableError, app};
-use dispatch_shared::openapi::{DOCS_PATH, OPENAPI_PATH};
 use dispatch_shared::routes::{Function, Method};
 
 /// The handlers of this route group.

@@ -9,12 +9,10 @@
 //! - [`http`]: routers built from the route table, extractors (JSON body, path ids), middleware.
 //! - [`error`]: [`ApiError`], and the one mapping of `DomainError` to Dispatch's error bodies.
 //! - [`views`]: response bodies in Dispatch's shapes, field by field.
-//! - [`openapi`]: the OpenAPI 3.1 document of the API, built from the route table.
 //! - [`state`]: what handlers share, built once per cold start.
 
 pub mod error;
 pub mod http;
-pub mod openapi;
 pub mod permissions;
 pub mod routes;
 pub mod state;

@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, LazyLock, Mutex};
 
-use dispatch_shared::openapi::document;
+use dispatch_openapi::document;
 use dispatch_shared::routes::{ROUTES, Route};
 use http::{StatusCode, header};
 use serde_json::{Value, json};

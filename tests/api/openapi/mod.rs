@@ -1,4 +1,4 @@
-//! The API describes itself (`dispatch_shared::openapi`): an OpenAPI 3.1 document of every
+//! The API describes itself (`dispatch_openapi`): an OpenAPI 3.1 document of every
 //! route, served with ReDoc as Dispatch serves its own. And the document is true: every
 //! response the API tests produce goes through [`check_response`] (from `helpers::call`), which
 //! fails the test when the status is not documented for its route or the JSON body does not
@@ -12,7 +12,7 @@ use std::collections::BTreeSet;
 use std::io::Read;
 
 use axum::body::Body;
-use dispatch_shared::openapi::{DOCS_PATH, OPENAPI_PATH, document};
+use dispatch_openapi::{DOCS_PATH, OPENAPI_PATH, document};
 use dispatch_shared::routes::ROUTES;
 use http::{Request, StatusCode, header};
 use http_body_util::BodyExt;

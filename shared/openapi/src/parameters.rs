@@ -5,7 +5,7 @@ use dispatch_domain::list::params::{DEFAULT_ITEMS_PER_PAGE, MAX_ITEMS_PER_PAGE, 
 use serde_json::{Value, json};
 
 use super::schemas::id;
-use crate::routes::Route;
+use dispatch_shared::routes::Route;
 
 /// The route's path parameters, in path order: `{organization}` a slug, every other an id.
 pub fn path_parameters(route: &Route) -> Vec<Value> {

@@ -1,7 +1,7 @@
 //! The per-route entries of the document: one [`Operation`] for each row of the route table.
 
 use super::{Operation, Refusal, Success};
-use crate::routes::{Method, Route};
+use dispatch_shared::routes::{Method, Route};
 
 /// An entry, its fields in [`Operation`]'s order.
 const fn op(

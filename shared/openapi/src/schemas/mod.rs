@@ -1,5 +1,5 @@
 //! The component schemas of the OpenAPI document: JSON Schema 2020-12 (OpenAPI 3.1's dialect),
-//! written by hand from the views (`crate::views`) and the handlers' body types.
+//! written by hand from the views (`dispatch_shared::views`) and the handlers' body types.
 //!
 //! Responses are described exactly: every field listed, required, nothing else allowed
 //! (`additionalProperties: false`), nullability spelled `"type": [T, "null"]`. That strictness

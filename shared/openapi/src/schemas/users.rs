@@ -1,4 +1,4 @@
-//! Users, the auth routes and MFA: `crate::views::user`, the bodies of `functions/auth` and
+//! Users, the auth routes and MFA: `dispatch_shared::views::user`, the bodies of `functions/auth` and
 //! `functions/users`, and `dispatch_domain::mfa::MfaPayload`.
 
 use serde_json::{Map, Value, json};

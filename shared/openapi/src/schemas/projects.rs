@@ -1,4 +1,4 @@
-//! Projects: `crate::views::project_read`, `incident_priority_read`, and the bodies of
+//! Projects: `dispatch_shared::views::project_read`, `incident_priority_read`, and the bodies of
 //! `functions/projects` (`dispatch_domain::projects::PROJECT_FIELDS` on update).
 
 use serde_json::{Map, Value, json};

@@ -1,5 +1,5 @@
 //! The API describes itself: an OpenAPI 3.1 document built from the route table
-//! ([`crate::routes::ROUTES`]) and hand-written JSON Schemas, served as Dispatch serves its own
+//! ([`dispatch_shared::routes::ROUTES`]) and hand-written JSON Schemas, served as Dispatch serves its own
 //! (`GET /api/v1/docs/openapi.json`, ReDoc at `GET /api/v1/docs`, in `functions/auth`).
 //!
 //! - [`operations`]: per route, its request body, success body and its own refusals; the other
@@ -8,7 +8,7 @@
 //! - [`schemas`]: the component schemas of the bodies.
 //!
 //! The API tests validate every response they produce against this document
-//! (`tests/api/openapi.rs`), so it cannot drift from the handlers unnoticed. The document is
+//! (`tests/api/openapi/`), so it cannot drift from the handlers unnoticed. The document is
 //! built once per process ([`document`]).
 
 pub mod operations;
@@ -19,7 +19,7 @@ use std::sync::LazyLock;
 
 use serde_json::{Map, Value, json};
 
-use crate::routes::{Permission, ROUTES, Route};
+use dispatch_shared::routes::{Permission, ROUTES, Route};
 use operations::{Operation, Success};
 
 /// Where the ReDoc page is served (Dispatch's path).
@@ -60,7 +60,7 @@ fn build() -> Value {
             "version": env!("CARGO_PKG_VERSION"),
             "license": { "name": "Apache-2.0", "identifier": "Apache-2.0" },
         },
-        "tags": crate::routes::Function::ALL
+        "tags": dispatch_shared::routes::Function::ALL
             .iter()
             .map(|f| json!({ "name": f.name(), "description": format!("Served by the {f} function.") }))
             .collect::<Vec<_>>(),
@@ -83,7 +83,7 @@ fn paths() -> Map<String, Value> {
     let mut paths = Map::new();
     for route in ROUTES {
         let operation = operations::operation(route).unwrap_or_else(|| {
-            panic!("{route} is not documented: add it to shared/http/src/openapi/operations.rs")
+            panic!("{route} is not documented: add it to shared/openapi/src/operations/table.rs")
         });
         let item = paths
             .entry(route.path)

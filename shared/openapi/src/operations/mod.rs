@@ -6,7 +6,7 @@ mod table;
 
 pub use table::operation;
 
-use crate::routes::{Permission, Route};
+use dispatch_shared::routes::{Permission, Route};
 
 /// What a successful call answers (always 200, as in Dispatch).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -1,4 +1,4 @@
-//! Schemas every route group shares: Dispatch's error bodies (`crate::error`), the list
+//! Schemas every route group shares: Dispatch's error bodies (`dispatch_shared::error`), the list
 //! envelope (`dispatch_domain::list::Page::into_json`), roles, the health check.
 
 use serde_json::{Map, Value, json};

@@ -1,4 +1,4 @@
-//! Plugins: `crate::views::plugin` and the bodies of `functions/plugins`.
+//! Plugins: `dispatch_shared::views::plugin` and the bodies of `functions/plugins`.
 
 use serde_json::{Map, Value, json};
 

@@ -1,4 +1,4 @@
-//! Organizations: `crate::views::OrganizationRead` and the bodies of `functions/organizations`.
+//! Organizations: `dispatch_shared::views::OrganizationRead` and the bodies of `functions/organizations`.
 
 use serde_json::{Map, Value, json};
 
