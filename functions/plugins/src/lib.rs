@@ -29,10 +29,11 @@ pub fn routes() -> RouteHandlers {
             "/api/v1/{organization}/plugins",
             catalogue::list_plugins,
         )
-        .handle(
+        .handle_prefetched(
             Method::Get,
             "/api/v1/{organization}/plugins/instances",
             instances::list::list_instances,
+            instances::list::prefetch_page,
         )
         .handle(
             Method::Post,

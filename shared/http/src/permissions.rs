@@ -4,12 +4,15 @@
 //!
 //! For routes under `/{organization}` the decision costs one `BatchGetItem` (the user, the
 //! organization and the membership), and the resolved [`Caller`] is handed to the handler.
+//! A route with a prefetch (`crate::http::Prefetch`) has its first read started beside that
+//! batch, once the identity is verified, and handed over only with the caller.
 
 use axum::extract::FromRequestParts;
 use axum::http::header;
 use axum::http::request::Parts;
 
 use crate::error::ApiError;
+use crate::http::{Prefetch, PrefetchRequest, Prefetched};
 use crate::routes::{Permission, Route};
 use crate::state::AppState;
 use dispatch_domain::DomainError;
@@ -95,14 +98,16 @@ pub fn id_param(route: &Route, path: &str, name: &str) -> Result<Option<i32>, Ap
 }
 
 /// Decides whether the request may reach the handler of `route`; returns the caller for every
-/// route but public ones.
+/// route but public ones, and what the route's `prefetch` read meanwhile (only ever returned
+/// to a caller who is let through).
 pub async fn authorize(
     route: &Route,
     state: &AppState,
     parts: &Parts,
-) -> Result<Option<Caller>, ApiError> {
+    prefetch: Option<Prefetch>,
+) -> Result<(Option<Caller>, Prefetched), ApiError> {
     if route.permission == Permission::Public {
-        return Ok(None);
+        return Ok((None, Prefetched::default()));
     }
     let identity = state
         .authenticator()
@@ -130,9 +135,32 @@ pub async fn authorize(
         _ => organization_slug(route, path)?.map(|s| s.as_str().to_owned()),
     };
 
-    // One round trip: the user, and the organization with the caller's membership.
-    let (mut stored_user, mut organization, mut membership) =
-        memberships::caller(state.store(), user_id, slug.as_deref()).await?;
+    // One round trip: the user, and the organization with the caller's membership; the
+    // route's prefetch beside it, now that the identity is verified.
+    let ahead = match (prefetch, &slug) {
+        (Some(prefetch), Some(slug)) => prefetch(
+            state,
+            &PrefetchRequest {
+                slug: slug.clone(),
+                query: parts.uri.query().map(str::to_owned),
+            },
+        ),
+        _ => None,
+    };
+    let (read, prefetched) = match ahead {
+        Some(ahead) => {
+            let (read, output) = tokio::join!(
+                memberships::caller(state.store(), user_id, slug.as_deref()),
+                ahead
+            );
+            (read, Prefetched::new(output))
+        }
+        None => (
+            memberships::caller(state.store(), user_id, slug.as_deref()).await,
+            Prefetched::default(),
+        ),
+    };
+    let (mut stored_user, mut organization, mut membership) = read?;
     if let Identity::Email(email) = &identity {
         // A remembered id whose user no longer has this email: read the email's owner afresh.
         if stored_user
@@ -179,7 +207,7 @@ pub async fn authorize(
         membership,
     };
     if permits(route, &caller, path)? {
-        Ok(Some(caller))
+        Ok((Some(caller), prefetched))
     } else {
         Err(ApiError::Forbidden(route.denied.into()))
     }

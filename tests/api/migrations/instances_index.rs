@@ -22,7 +22,7 @@ use super::interleave::{Meanwhile, store_with};
 use super::members_index::{get, text};
 use super::{PASSWORD, runner, state_at};
 use crate::helpers::{TestApp, scan_all, spawn_app};
-use crate::round_trips::{counted_state_at, get_counted};
+use crate::round_trips::{counted_state_at, get_counted, same_requests};
 
 /// The default organization's instances by plugin slug, 25 a page (two projects of 28: three
 /// pages).
@@ -54,7 +54,7 @@ fn firsts() -> Vec<String> {
 
 /// The default organization with an Owner and a second project, `alpha`: each project has a
 /// disabled instance of every catalogue plugin, written by this build.
-async fn populated() -> (TestApp, String) {
+pub(crate) async fn populated() -> (TestApp, String) {
     let app = spawn_app().await;
     let owner = app
         .registered_with_role("owner@example.com", PASSWORD, Role::Owner)
@@ -221,16 +221,17 @@ async fn an_instances_page_costs_three_requests_on_the_instances_index_and_four_
     for path in [PAGE, every.as_str()] {
         let (old, sent) = get_counted(&v4, &log4, path, &owner).await;
         assert_eq!(old.status, StatusCode::OK, "{}", old.body);
-        assert_eq!(
-            sent,
-            ["BatchGetItem", "Query", "BatchGetItem", "BatchGetItem"],
-            "version 4: {path}"
+        assert!(
+            same_requests(
+                &sent,
+                &["BatchGetItem", "Query", "BatchGetItem", "BatchGetItem"]
+            ),
+            "version 4: {path}: {sent:?}"
         );
         let (new, sent) = get_counted(&v5, &log5, path, &owner).await;
-        assert_eq!(
-            sent,
-            ["BatchGetItem", "Query", "BatchGetItem"],
-            "version 5: {path}"
+        assert!(
+            same_requests(&sent, &["BatchGetItem", "Query", "BatchGetItem"]),
+            "version 5: {path}: {sent:?}"
         );
         assert_eq!(new.body["items"], old.body["items"]);
         assert!(!ids(&new.body).is_empty());

@@ -7,7 +7,7 @@
 //! (`instances_index`).
 
 mod index_step;
-mod instances_index;
+pub(crate) mod instances_index;
 mod interleave;
 mod lock;
 mod members_index;

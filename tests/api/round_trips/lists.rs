@@ -4,7 +4,7 @@
 use dispatch_domain::model::Role;
 use http::StatusCode;
 
-use super::{counted_state, get_counted};
+use super::{counted_state, get_counted, same_requests};
 use crate::helpers::spawn_app;
 
 const PASSWORD: &str = "Correct horse battery 1";
@@ -29,7 +29,8 @@ const PAGES: &[(&str, &[&str])] = &[
         "/api/v1/default/plugins?itemsPerPage=25&page=1&sortBy[]=slug&descending[]=false",
         &["BatchGetItem", "GetItem", "Query", "BatchGetItem"],
     ),
-    // Instances in the index query, then their plugins and projects in one batch.
+    // Instances in the index query (beside the permission read), then their plugins and
+    // projects in one batch.
     (
         "/api/v1/default/plugins/instances?itemsPerPage=25&page=1",
         &["BatchGetItem", "Query", "BatchGetItem"],
@@ -69,7 +70,7 @@ async fn every_list_page_costs_the_same_few_requests_whatever_its_size() {
                 "{path}: {} item(s), {sent:?}",
                 page.body["items"].as_array().map_or(0, Vec::len)
             );
-            if &sent != expected {
+            if !same_requests(&sent, expected) {
                 wrong.push(format!("{path}: {sent:?}"));
             }
         }

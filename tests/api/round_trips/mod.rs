@@ -5,6 +5,7 @@
 
 mod email_identity;
 mod lists;
+mod prefetch;
 mod review;
 mod summaries;
 
@@ -40,15 +41,33 @@ impl Intercept for RequestLog {
         _: &RuntimeComponents,
         _: &mut ConfigBag,
     ) -> Result<(), BoxError> {
-        let target = context
-            .request()
-            .headers()
-            .get("x-amz-target")
-            .unwrap_or("?");
-        let operation = target.rsplit('.').next().unwrap_or(target).to_owned();
-        self.0.lock().unwrap().push(operation);
+        self.0
+            .lock()
+            .unwrap()
+            .push(operation_of(context).to_owned());
         Ok(())
     }
+}
+
+/// The DynamoDB operation a request is for (`Query`, `BatchGetItem`, …).
+pub fn operation_of<'a>(context: &'a BeforeTransmitInterceptorContextRef<'_>) -> &'a str {
+    let target = context
+        .request()
+        .headers()
+        .get("x-amz-target")
+        .unwrap_or("?");
+    target.rsplit('.').next().unwrap_or(target)
+}
+
+/// `sent` holds the requests of `expected`, in any order: a page whose first read goes out
+/// beside the permission read (the instances page, [`prefetch`]) sends its first two in
+/// either order.
+pub fn same_requests(sent: &[String], expected: &[&str]) -> bool {
+    let mut sent: Vec<&str> = sent.iter().map(String::as_str).collect();
+    let mut expected = expected.to_vec();
+    sent.sort_unstable();
+    expected.sort_unstable();
+    sent == expected
 }
 
 /// The app's state on a client that logs every request it sends.
@@ -60,20 +79,28 @@ pub async fn counted_state(app: &TestApp) -> (AppState, RequestLog) {
 /// readers depend on it).
 pub async fn counted_state_at(app: &TestApp, version: u32) -> (AppState, RequestLog) {
     let log = RequestLog::default();
+    (observed_state(app, version, log.clone()).await, log)
+}
+
+/// The app's state at schema `version` on a client that runs `interceptor` on every request.
+pub async fn observed_state(
+    app: &TestApp,
+    version: u32,
+    interceptor: impl Intercept + 'static,
+) -> AppState {
     let config = aws_sdk_dynamodb::config::Builder::from(sdk_config().await)
-        .interceptor(log.clone())
+        .interceptor(interceptor)
         .build();
     let store = Store::new(
         aws_sdk_dynamodb::Client::from_conf(config),
         app.store.table().to_owned(),
     );
-    let state = AppState::at_version(
+    AppState::at_version(
         app.state.config().clone(),
         store,
         app.state.secrets().clone(),
         version,
-    );
-    (state, log)
+    )
 }
 
 /// Sends `GET path` through the dev server's app on `state`; the response and the requests

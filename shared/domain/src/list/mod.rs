@@ -111,6 +111,16 @@ impl Page {
     }
 }
 
+impl Page {
+    /// This page with `total` as its total, for a page read before its total was known
+    /// ([`total_from_spec`]); the echoed `itemsPerPage` depends on it.
+    pub fn with_total(mut self, total: i64, params: &ListParams) -> Page {
+        self.total = total;
+        self.items_per_page = echoed_items_per_page(params.requested_items_per_page, total);
+        self
+    }
+}
+
 /// Dispatch's echo of `itemsPerPage` (Q-L1): the total when more was asked than there is.
 fn echoed_items_per_page(requested: i64, total: i64) -> i64 {
     if requested == -1 {
@@ -211,6 +221,16 @@ where
         load(rows.into_keys())
     })
     .await
+}
+
+/// Whether the page `params` asks for takes its `total` from `spec.total` alone: no filter and
+/// no search, in an index's order. Such a page can be read before the total is known (with any
+/// `spec.total`, then given the real one), which the plugin instances page does beside the
+/// permission read (`dispatch_shared::http::Prefetch`).
+pub fn total_from_spec(spec: &ListSpec, params: &ListParams) -> bool {
+    params.filter.is_none()
+        && params.q.is_none()
+        && matches!(order(spec, params), Ok(Order::Index { .. }))
 }
 
 /// [`list`] for a collection with a sort on an index that projects every attribute: `load`

@@ -7,6 +7,7 @@ mod json;
 mod middleware;
 mod observe;
 mod path_id;
+mod prefetch;
 mod source_ip;
 
 use std::collections::BTreeMap;
@@ -23,6 +24,7 @@ pub use budget::DEADLINE_MARGIN;
 pub use compression::MIN_COMPRESSED_BYTES;
 pub use json::{Json, parse_json_body};
 pub use path_id::{PathId, ensure_body_id};
+pub use prefetch::{Prefetch, PrefetchFuture, PrefetchOutput, PrefetchRequest, Prefetched};
 pub use source_ip::SourceIp;
 
 use crate::error::ApiError;
@@ -32,7 +34,12 @@ use crate::state::AppState;
 /// The handlers one function implements, before they are checked against the route table.
 pub struct RouteHandlers {
     function: Function,
-    handlers: Vec<(Method, &'static str, MethodRouter<AppState>)>,
+    handlers: Vec<(
+        Method,
+        &'static str,
+        MethodRouter<AppState>,
+        Option<Prefetch>,
+    )>,
 }
 
 /// A router that does not agree with the route table.
@@ -81,7 +88,30 @@ impl RouteHandlers {
         T: 'static,
     {
         self.handlers
-            .push((method, path, on(method_filter(method), handler)));
+            .push((method, path, on(method_filter(method), handler), None));
+        self
+    }
+
+    /// Registers `handler` for `method path` with `prefetch`, its first read, which the
+    /// permission layer starts beside its own ([`prefetch`]); the handler takes the result
+    /// with the [`Prefetched`] extractor.
+    pub fn handle_prefetched<H, T>(
+        mut self,
+        method: Method,
+        path: &'static str,
+        handler: H,
+        prefetch: Prefetch,
+    ) -> Self
+    where
+        H: Handler<T, AppState>,
+        T: 'static,
+    {
+        self.handlers.push((
+            method,
+            path,
+            on(method_filter(method), handler),
+            Some(prefetch),
+        ));
         self
     }
 }
@@ -95,7 +125,7 @@ pub fn app(groups: Vec<RouteHandlers>, state: AppState) -> Result<Router, RouteT
     let functions: Vec<Function> = groups.iter().map(|g| g.function).collect();
 
     for group in groups {
-        for (method, path, method_router) in group.handlers {
+        for (method, path, method_router, prefetch) in group.handlers {
             let listed = ROUTES
                 .iter()
                 .any(|r| r.method == method && r.path == path && r.function == group.function);
@@ -114,7 +144,11 @@ pub fn app(groups: Vec<RouteHandlers>, state: AppState) -> Result<Router, RouteT
             }
             registered.push((method, path));
             let route = crate::routes::find_exact(method, path).expect("listed above");
-            add(&mut by_path, path, guarded(route, &state, method_router));
+            add(
+                &mut by_path,
+                path,
+                guarded(route, &state, method_router, prefetch),
+            );
         }
     }
     for route in ROUTES.iter().filter(|r| functions.contains(&r.function)) {
@@ -123,7 +157,7 @@ pub fn app(groups: Vec<RouteHandlers>, state: AppState) -> Result<Router, RouteT
             add(
                 &mut by_path,
                 route.path,
-                guarded(route, &state, method_router),
+                guarded(route, &state, method_router, None),
             );
         }
     }
@@ -154,11 +188,13 @@ fn add(
 
 /// Puts the permission layer in front of a route's handler (it decides from the route-table
 /// entry and hands the resolved [`crate::permissions::Caller`] to the handler), all inside the
-/// request's span ([`observe::request_span`]) and its time budget ([`budget`]).
+/// request's span ([`observe::request_span`]) and its time budget ([`budget`]). The route's
+/// prefetch, if any, runs beside the permission read ([`prefetch`]).
 fn guarded(
     route: &'static Route,
     state: &AppState,
     method_router: MethodRouter<AppState>,
+    prefetch: Option<Prefetch>,
 ) -> MethodRouter<AppState> {
     method_router.layer(from_fn_with_state(
         state.clone(),
@@ -169,12 +205,13 @@ fn guarded(
             async move {
                 let (mut parts, body) = request.into_parts();
                 let work = async {
-                    match crate::permissions::authorize(route, &state, &parts).await {
-                        Ok(caller) => {
+                    match crate::permissions::authorize(route, &state, &parts, prefetch).await {
+                        Ok((caller, prefetched)) => {
                             if let Some(caller) = caller {
                                 tracing::Span::current().record("user_id", caller.user.id);
                                 parts.extensions.insert(caller);
                             }
+                            parts.extensions.insert(prefetched);
                             next.run(Request::from_parts(parts, body)).await
                         }
                         Err(error) => error.into_response(),
