@@ -12,7 +12,7 @@ use axum::http::header;
 use axum::http::request::Parts;
 
 use crate::error::ApiError;
-use crate::http::{Prefetch, PrefetchRequest, Prefetched};
+use crate::http::{Ahead, Prefetch, Prefetched};
 use crate::routes::{Permission, Route};
 use crate::state::AppState;
 use dispatch_domain::DomainError;
@@ -135,32 +135,12 @@ pub async fn authorize(
         _ => organization_slug(route, path)?.map(|s| s.as_str().to_owned()),
     };
 
-    // One round trip: the user, and the organization with the caller's membership; the
-    // route's prefetch beside it, now that the identity is verified.
-    let ahead = match (prefetch, &slug) {
-        (Some(prefetch), Some(slug)) => prefetch(
-            state,
-            &PrefetchRequest {
-                slug: slug.clone(),
-                query: parts.uri.query().map(str::to_owned),
-            },
-        ),
-        _ => None,
-    };
-    let (read, prefetched) = match ahead {
-        Some(ahead) => {
-            let (read, output) = tokio::join!(
-                memberships::caller(state.store(), user_id, slug.as_deref()),
-                ahead
-            );
-            (read, Prefetched::new(output))
-        }
-        None => (
-            memberships::caller(state.store(), user_id, slug.as_deref()).await,
-            Prefetched::default(),
-        ),
-    };
-    let (mut stored_user, mut organization, mut membership) = read?;
+    // The route's prefetch starts now that the identity is verified, as its own task: it is
+    // aborted if this returns anything but a permitted caller.
+    let ahead = Ahead::start(prefetch, state, slug.as_deref(), parts.uri.query());
+    // One round trip: the user, and the organization with the caller's membership.
+    let (mut stored_user, mut organization, mut membership) =
+        memberships::caller(state.store(), user_id, slug.as_deref()).await?;
     if let Identity::Email(email) = &identity {
         // A remembered id whose user no longer has this email: read the email's owner afresh.
         if stored_user
@@ -207,7 +187,7 @@ pub async fn authorize(
         membership,
     };
     if permits(route, &caller, path)? {
-        Ok((Some(caller), prefetched))
+        Ok((Some(caller), ahead.finish().await))
     } else {
         Err(ApiError::Forbidden(route.denied.into()))
     }

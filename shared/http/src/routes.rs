@@ -146,6 +146,27 @@ pub enum Permission {
     SensitiveProjectAction,
 }
 
+impl Permission {
+    /// Whether only members of the path's organization (with some role) can pass: what a
+    /// route's prefetch, read before the caller is known, requires
+    /// (`crate::http::RouteHandlers::handle_prefetched`).
+    pub fn admits_members_only(self) -> bool {
+        match self {
+            Permission::OrganizationMember
+            | Permission::OrganizationOwner
+            | Permission::ProjectCreate
+            | Permission::ProjectUpdate
+            | Permission::SensitiveProjectAction => true,
+            // A member passes for their own record only (a prefetch would need to know who
+            // calls); any identity; an organization named by id, not the path's; anyone.
+            Permission::OrganizationOwnerOrSelf
+            | Permission::Authenticated
+            | Permission::OwnerOfOrganizationId
+            | Permission::Public => false,
+        }
+    }
+}
+
 /// One row of the route table.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Route {

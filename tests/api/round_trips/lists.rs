@@ -70,7 +70,13 @@ async fn every_list_page_costs_the_same_few_requests_whatever_its_size() {
                 "{path}: {} item(s), {sent:?}",
                 page.body["items"].as_array().map_or(0, Vec::len)
             );
-            if !same_requests(&sent, expected) {
+            // The instances page sends its first two requests side by side (prefetch.rs).
+            let as_expected = if path.contains("/plugins/instances") {
+                same_requests(&sent, expected)
+            } else {
+                sent == *expected
+            };
+            if !as_expected {
                 wrong.push(format!("{path}: {sent:?}"));
             }
         }

@@ -14,7 +14,7 @@ use axum::Router;
 use dispatch_domain::migrations::HEAD;
 use dispatch_domain::model::Role;
 use dispatch_shared::AppState;
-use dispatch_shared::http::{RouteHandlers, app};
+use dispatch_shared::http::{RouteHandlers, RouteTableError, app};
 use dispatch_shared::routes::{Function, Method};
 use http::StatusCode;
 
@@ -95,15 +95,19 @@ async fn the_instances_page_is_read_while_the_caller_is_checked_and_is_the_same_
         timeline.take()[..3],
         ["send BatchGetItem", "answer", "send Query"].map(String::from)
     );
-    assert_eq!(response.body, read_after.body);
-    assert!(response.body["total"].as_i64().unwrap() > 1);
+    assert_same_page(&response.body, &read_after.body, PAGE);
+    assert!(response.body["total"].as_i64().unwrap() > 25);
 
-    // The totals and echoes that depend on the organization's count, the next page by cursor,
-    // and the queries that are not read ahead (filter, search, a sort outside the indexes).
+    // Read ahead: the echo of more than there is, which depends on the organization's count,
+    // and a small page with a next one. Not read ahead (the handler reads after the
+    // permission layer, as the other routes): all items, over 100, a cursor, a later page,
+    // a filter, a search, a sort outside the indexes.
+    let hundred = PAGE.replace("itemsPerPage=25", "itemsPerPage=100");
+    let two = PAGE.replace("itemsPerPage=25", "itemsPerPage=2");
     let every = PAGE.replace("itemsPerPage=25", "itemsPerPage=-1");
     let more = PAGE.replace("itemsPerPage=25", "itemsPerPage=1000");
-    let two = PAGE.replace("itemsPerPage=25", "itemsPerPage=2");
     let next = response_next(&with, &two, &owner).await;
+    let later = PAGE.replace("page=1", "page=2");
     let filtered = format!(
         "{PAGE}&filter={}",
         urlencode(
@@ -111,23 +115,51 @@ async fn the_instances_page_is_read_while_the_caller_is_checked_and_is_the_same_
         )
     );
     let searched = format!("{PAGE}&q=slack");
-    let in_memory = format!("{PAGE}&sortBy[]=Project.name");
-    for path in [&every, &more, &two, &next, &filtered, &searched, &in_memory] {
+    let in_memory = format!("{PAGE}&sortBy[]=Project.name&descending[]=false");
+    for (path, ahead) in [
+        (&hundred, true),
+        (&two, true),
+        (&every, false),
+        (&more, false),
+        (&next, false),
+        (&later, false),
+        (&filtered, false),
+        (&searched, false),
+        (&in_memory, false),
+    ] {
+        timeline.take();
         let read_ahead = call(&with, authed("GET", path, &owner)).await;
-        let read_after = call(&after, authed("GET", path, &owner)).await;
         assert_eq!(
             read_ahead.status,
             StatusCode::OK,
             "{path}: {}",
             read_ahead.body
         );
-        assert_eq!(read_ahead.body, read_after.body, "{path}");
+        let sent = timeline.take();
+        assert_eq!(sent[1] == "send Query", ahead, "{path}: {sent:?}");
+        let read_after = call(&after, authed("GET", path, &owner)).await;
+        assert_same_page(&read_ahead.body, &read_after.body, path);
     }
-    let every = call(&with, authed("GET", &every, &owner)).await.body;
-    assert_eq!(every["itemsPerPage"], every["total"]);
+    let hundred = call(&with, authed("GET", &hundred, &owner)).await.body;
+    assert_eq!(hundred["itemsPerPage"], hundred["total"]);
     assert_eq!(
-        every["items"].as_array().unwrap().len() as i64,
-        every["total"].as_i64().unwrap()
+        hundred["items"].as_array().unwrap().len() as i64,
+        hundred["total"].as_i64().unwrap()
+    );
+}
+
+/// The same page; `next` compared by presence only, as a cursor carries its expiry time.
+fn assert_same_page(ahead: &serde_json::Value, after: &serde_json::Value, path: &str) {
+    let without_next = |body: &serde_json::Value| {
+        let mut body = body.clone();
+        body.as_object_mut().unwrap().remove("next");
+        body
+    };
+    assert_eq!(without_next(ahead), without_next(after), "{path}");
+    assert_eq!(
+        ahead["next"].is_string(),
+        after["next"].is_string(),
+        "{path}"
     );
 }
 
@@ -187,17 +219,66 @@ async fn a_caller_the_permission_layer_refuses_gets_nothing_and_errors_keep_thei
         );
     }
     // An organization that does not exist: 404, as without the prefetch.
-    let (counted, sent) = get_counted(
+    let (missing, _) = get_counted(
         &observed_state(&app, HEAD, log.clone()).await,
         &log,
         "/api/v1/nowhere/plugins/instances?itemsPerPage=25&page=1",
         &outsider,
     )
     .await;
-    assert_eq!(counted.status, StatusCode::NOT_FOUND, "{}", counted.body);
-    assert_eq!(
-        sent.len(),
-        2,
-        "the permission read and the prefetch's query: {sent:?}"
+    assert_eq!(missing.status, StatusCode::NOT_FOUND, "{}", missing.body);
+}
+
+/// A prefetch reads before the caller is known, so only routes that admit members of the
+/// path's organization alone may have one.
+#[tokio::test]
+async fn a_prefetch_on_a_route_open_beyond_the_organizations_members_is_refused() {
+    let (app, _owner) = populated().await;
+    for (function, method, path) in [
+        (
+            Function::Auth,
+            Method::Get,
+            "/api/v1/{organization}/auth/me",
+        ),
+        (
+            Function::Organizations,
+            Method::Get,
+            "/api/v1/organizations/{organization_id}",
+        ),
+        (
+            Function::Organizations,
+            Method::Put,
+            "/api/v1/organizations/{organization_id}",
+        ),
+        (
+            Function::Users,
+            Method::Put,
+            "/api/v1/{organization}/users/{user_id}",
+        ),
+    ] {
+        let routes = RouteHandlers::new(function).handle_prefetched(
+            method,
+            path,
+            || async { "" },
+            dispatch_plugins::instances::list::prefetch_page,
+        );
+        assert!(
+            matches!(
+                app_result(routes, app.state.clone()),
+                Err(RouteTableError::PrefetchBeyondMembers { .. })
+            ),
+            "{path}"
+        );
+    }
+    let member_route = RouteHandlers::new(Function::Plugins).handle_prefetched(
+        Method::Get,
+        ROUTE,
+        dispatch_plugins::instances::list::list_instances,
+        dispatch_plugins::instances::list::prefetch_page,
     );
+    assert!(app_result(member_route, app.state.clone()).is_ok());
+}
+
+fn app_result(routes: RouteHandlers, state: AppState) -> Result<Router, RouteTableError> {
+    app(vec![routes], state)
 }

@@ -98,6 +98,14 @@ pub struct Page {
 }
 
 impl Page {
+    /// This page with `total` as its total, for a page read before its total was known
+    /// ([`total_from_spec`]); the echoed `itemsPerPage` depends on it.
+    pub fn with_total(mut self, total: i64, params: &ListParams) -> Page {
+        self.total = total;
+        self.items_per_page = echoed_items_per_page(params.requested_items_per_page, total);
+        self
+    }
+
     /// `{items, itemsPerPage, page, total, next, total_exact}` (the items moved, not copied).
     pub fn into_json(self) -> Value {
         json!({
@@ -108,16 +116,6 @@ impl Page {
             "next": self.next,
             "total_exact": self.total_exact,
         })
-    }
-}
-
-impl Page {
-    /// This page with `total` as its total, for a page read before its total was known
-    /// ([`total_from_spec`]); the echoed `itemsPerPage` depends on it.
-    pub fn with_total(mut self, total: i64, params: &ListParams) -> Page {
-        self.total = total;
-        self.items_per_page = echoed_items_per_page(params.requested_items_per_page, total);
-        self
     }
 }
 

@@ -24,6 +24,7 @@ pub use budget::DEADLINE_MARGIN;
 pub use compression::MIN_COMPRESSED_BYTES;
 pub use json::{Json, parse_json_body};
 pub use path_id::{PathId, ensure_body_id};
+pub(crate) use prefetch::Ahead;
 pub use prefetch::{Prefetch, PrefetchFuture, PrefetchOutput, PrefetchRequest, Prefetched};
 pub use source_ip::SourceIp;
 
@@ -34,12 +35,15 @@ use crate::state::AppState;
 /// The handlers one function implements, before they are checked against the route table.
 pub struct RouteHandlers {
     function: Function,
-    handlers: Vec<(
-        Method,
-        &'static str,
-        MethodRouter<AppState>,
-        Option<Prefetch>,
-    )>,
+    handlers: Vec<Registered>,
+}
+
+/// One handler as registered, with its prefetch if it has one.
+struct Registered {
+    method: Method,
+    path: &'static str,
+    method_router: MethodRouter<AppState>,
+    prefetch: Option<Prefetch>,
 }
 
 /// A router that does not agree with the route table.
@@ -48,6 +52,13 @@ pub enum RouteTableError {
     #[error("{function} registers {method} {path}, which the route table does not give it")]
     Unlisted {
         function: Function,
+        method: &'static str,
+        path: &'static str,
+    },
+    #[error(
+        "{method} {path} has a prefetch, but its permission admits callers who are not members of its organization"
+    )]
+    PrefetchBeyondMembers {
         method: &'static str,
         path: &'static str,
     },
@@ -82,21 +93,20 @@ impl RouteHandlers {
     }
 
     /// Registers `handler` for `method path` (the path exactly as in the route table).
-    pub fn handle<H, T>(mut self, method: Method, path: &'static str, handler: H) -> Self
+    pub fn handle<H, T>(self, method: Method, path: &'static str, handler: H) -> Self
     where
         H: Handler<T, AppState>,
         T: 'static,
     {
-        self.handlers
-            .push((method, path, on(method_filter(method), handler), None));
-        self
+        self.register(method, path, handler, None)
     }
 
     /// Registers `handler` for `method path` with `prefetch`, its first read, which the
     /// permission layer starts beside its own ([`prefetch`]); the handler takes the result
-    /// with the [`Prefetched`] extractor.
+    /// with the [`Prefetched`] extractor. Only for routes that admit members of the path's
+    /// organization alone ([`app`] refuses others).
     pub fn handle_prefetched<H, T>(
-        mut self,
+        self,
         method: Method,
         path: &'static str,
         handler: H,
@@ -106,12 +116,26 @@ impl RouteHandlers {
         H: Handler<T, AppState>,
         T: 'static,
     {
-        self.handlers.push((
+        self.register(method, path, handler, Some(prefetch))
+    }
+
+    fn register<H, T>(
+        mut self,
+        method: Method,
+        path: &'static str,
+        handler: H,
+        prefetch: Option<Prefetch>,
+    ) -> Self
+    where
+        H: Handler<T, AppState>,
+        T: 'static,
+    {
+        self.handlers.push(Registered {
             method,
             path,
-            on(method_filter(method), handler),
-            Some(prefetch),
-        ));
+            method_router: on(method_filter(method), handler),
+            prefetch,
+        });
         self
     }
 }
@@ -125,7 +149,13 @@ pub fn app(groups: Vec<RouteHandlers>, state: AppState) -> Result<Router, RouteT
     let functions: Vec<Function> = groups.iter().map(|g| g.function).collect();
 
     for group in groups {
-        for (method, path, method_router, prefetch) in group.handlers {
+        for Registered {
+            method,
+            path,
+            method_router,
+            prefetch,
+        } in group.handlers
+        {
             let listed = ROUTES
                 .iter()
                 .any(|r| r.method == method && r.path == path && r.function == group.function);
@@ -144,6 +174,12 @@ pub fn app(groups: Vec<RouteHandlers>, state: AppState) -> Result<Router, RouteT
             }
             registered.push((method, path));
             let route = crate::routes::find_exact(method, path).expect("listed above");
+            if prefetch.is_some() && !route.permission.admits_members_only() {
+                return Err(RouteTableError::PrefetchBeyondMembers {
+                    method: method.as_str(),
+                    path,
+                });
+            }
             add(
                 &mut by_path,
                 path,
