@@ -20,7 +20,7 @@ use serde_json::Value;
 
 use super::interleave::{Meanwhile, store_with};
 use super::members_index::{get, text};
-use super::{PASSWORD, runner, state_at};
+use super::{PASSWORD, index_partition, runner, state_at};
 use crate::helpers::{TestApp, scan_all, spawn_app};
 use crate::round_trips::{counted_state_at, get_counted, same_requests};
 
@@ -83,33 +83,15 @@ async fn unmigrated() -> (TestApp, String, usize) {
 
 /// The instance ids the instances index holds for the default organization, in its order.
 async fn in_index(store: &Store) -> Vec<i64> {
-    let mut ids = Vec::new();
-    let mut start = None;
-    loop {
-        let page = store
-            .client()
-            .query()
-            .table_name(store.table())
-            .index_name(INSTANCES.name)
-            .key_condition_expression("list_pk = :pk")
-            .expression_attribute_values(
-                ":pk",
-                AttributeValue::S(collection::plugin_instances("default")),
-            )
-            .set_exclusive_start_key(start)
-            .send()
-            .await
-            .unwrap();
-        ids.extend(
-            page.items()
-                .iter()
-                .filter_map(|item| item.get("id")?.as_n().ok()?.parse::<i64>().ok()),
-        );
-        start = page.last_evaluated_key;
-        if start.is_none() {
-            return ids;
-        }
-    }
+    index_partition(
+        store,
+        INSTANCES.name,
+        collection::plugin_instances("default"),
+    )
+    .await
+    .iter()
+    .filter_map(|item| item.get("id")?.as_n().ok()?.parse::<i64>().ok())
+    .collect()
 }
 
 /// The ids a page lists, in order.

@@ -22,7 +22,7 @@ use dispatch_store::{Attributes, Store};
 use http::StatusCode;
 use serde_json::Value;
 
-use super::{PASSWORD, runner, state_at};
+use super::{PASSWORD, index_partition, runner, state_at};
 use crate::helpers::{TestApp, authed, call, scan_all, spawn_app};
 
 /// The default organization's members by email, 20 a page (31 members: two pages).
@@ -97,30 +97,11 @@ pub(super) fn assert_all_placed(memberships: &[Attributes]) {
 /// The emails the members index holds for the default organization, in its order: all that a
 /// version-4 reader can list.
 pub(super) async fn in_index(store: &Store) -> Vec<String> {
-    let mut emails = Vec::new();
-    let mut start = None;
-    loop {
-        let page = store
-            .client()
-            .query()
-            .table_name(store.table())
-            .index_name(MEMBERS.name)
-            .key_condition_expression("list_pk = :pk")
-            .expression_attribute_values(":pk", AttributeValue::S(collection::members("default")))
-            .set_exclusive_start_key(start)
-            .send()
-            .await
-            .unwrap();
-        emails.extend(
-            page.items()
-                .iter()
-                .filter_map(|item| text(item, "email").map(str::to_owned)),
-        );
-        start = page.last_evaluated_key;
-        if start.is_none() {
-            return emails;
-        }
-    }
+    index_partition(store, MEMBERS.name, collection::members("default"))
+        .await
+        .iter()
+        .filter_map(|item| text(item, "email").map(str::to_owned))
+        .collect()
 }
 
 /// `GET path` as `token` through the dev server's app on `state`, which must answer 200.

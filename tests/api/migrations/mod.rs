@@ -27,6 +27,37 @@ use crate::helpers::{TestApp, authed, spawn_app};
 
 pub const PASSWORD: &str = "correct horse battery staple";
 
+/// Every item index `index` holds in partition `list_pk = pk`, in the index's order.
+pub async fn index_partition(
+    store: &Store,
+    index: &str,
+    pk: String,
+) -> Vec<dispatch_store::Attributes> {
+    let mut items = Vec::new();
+    let mut start = None;
+    loop {
+        let page = store
+            .client()
+            .query()
+            .table_name(store.table())
+            .index_name(index)
+            .key_condition_expression("list_pk = :pk")
+            .expression_attribute_values(
+                ":pk",
+                aws_sdk_dynamodb::types::AttributeValue::S(pk.clone()),
+            )
+            .set_exclusive_start_key(start)
+            .send()
+            .await
+            .unwrap();
+        start = page.last_evaluated_key;
+        items.extend(page.items.unwrap_or_default());
+        if start.is_none() {
+            return items;
+        }
+    }
+}
+
 /// Removes attribute `name` from each of `items` (what a build before it wrote), then stamps
 /// the table at `version`.
 pub async fn as_written_before(
