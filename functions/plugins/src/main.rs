@@ -8,7 +8,9 @@ async fn main() -> Result<(), lambda_http::Error> {
     drop(tokio::task::spawn_blocking(
         dispatch_domain::catalogue::plugins,
     ));
-    let state = dispatch_shared::state::init().await;
+    // The catalogue rows its instances pages show are read beside the secrets, too.
+    let state =
+        dispatch_shared::state::init_preloading(dispatch_shared::state::Preload::PluginRows).await;
     if state.secrets().configuration.is_none() {
         eprintln!("configuration error: DISPATCH_ENCRYPTION_SECRET_ID is not set");
         std::process::exit(1);

@@ -75,7 +75,8 @@ pub fn local_app(state: AppState) -> Result<Router, RouteTableError> {
 }
 
 async fn develop(address: SocketAddr, ui: Option<&std::path::Path>) -> anyhow::Result<()> {
-    let state = AppState::from_env().await?;
+    // It serves the plugins function's routes too: read their catalogue rows as it does.
+    let state = AppState::from_env(dispatch_shared::state::Preload::PluginRows).await?;
     let mut router = local_app(state)?;
     if let Some(dir) = ui {
         router = crate::ui::with_ui(router, dir)?;

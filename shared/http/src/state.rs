@@ -8,6 +8,7 @@ use dispatch_domain::auth::provider::Authenticator;
 use dispatch_domain::aws_sdk::{CallBounds, load_sdk_config};
 use dispatch_domain::config::{Config, ConfigError};
 use dispatch_domain::migrations::SUPPORTED;
+use dispatch_domain::plugins::RecentPlugins;
 use dispatch_domain::secrets::{SecretError, Secrets};
 use dispatch_store::schema::recorded_version;
 use dispatch_store::{Store, StoreError};
@@ -25,6 +26,17 @@ struct Inner {
     secrets: Secrets,
     passwords: Passwords,
     authenticator: Authenticator,
+    recent_plugins: RecentPlugins,
+}
+
+/// What a function reads at start-up beside its secrets, so that its first request need not.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Preload {
+    #[default]
+    Nothing,
+    /// The catalogue rows, which the plugins function's instances pages show
+    /// ([`RecentPlugins::preload`]).
+    PluginRows,
 }
 
 /// Why start-up failed. Its `Display` is the one line printed before exiting.
@@ -64,6 +76,22 @@ impl AppState {
     /// what that version has (the members index from version 4, the instances index from version 5), so a build deployed before
     /// `dispatch database upgrade` serves correctly until its next cold start after it.
     pub fn at_version(config: Config, store: Store, secrets: Secrets, schema_version: u32) -> Self {
+        Self::build(
+            config,
+            store,
+            secrets,
+            schema_version,
+            RecentPlugins::default(),
+        )
+    }
+
+    fn build(
+        config: Config,
+        store: Store,
+        secrets: Secrets,
+        schema_version: u32,
+        recent_plugins: RecentPlugins,
+    ) -> Self {
         let authenticator = Authenticator::new(config.authentication.clone());
         Self(Arc::new(Inner {
             config,
@@ -72,12 +100,13 @@ impl AppState {
             secrets,
             passwords: Passwords::default(),
             authenticator,
+            recent_plugins,
         }))
     }
 
     /// Reads the configuration and builds the AWS clients (every call bounded by
     /// [`CallBounds::API`]), then [`AppState::start`]s on them.
-    pub async fn from_env() -> Result<Self, StartupError> {
+    pub async fn from_env(preload: Preload) -> Result<Self, StartupError> {
         let config = Config::from_env()?;
         cold_start::mark("configuration read");
         let sdk = load_sdk_config(CallBounds::API).await;
@@ -88,18 +117,33 @@ impl AppState {
         );
         let secrets_client = aws_sdk_secretsmanager::Client::new(&sdk);
         cold_start::mark("clients built");
-        Self::start(config, store, &secrets_client).await
+        Self::start(config, store, &secrets_client, preload).await
     }
 
     /// Fetches the secrets and checks the table, concurrently, within [`STARTUP_BUDGET`]. The
     /// table read also opens the DynamoDB connection, so the first request does not pay the
     /// TLS handshake. The secrets are kept for the life of the process: a warm function keeps
     /// serving with them when Secrets Manager is unreachable.
+    ///
+    /// What `preload` names is read on a task of its own, which start-up never waits for: it
+    /// overlaps the wait for Secrets Manager, and a failure (logged) only leaves the first
+    /// request to read it itself.
     pub async fn start(
         config: Config,
         store: Store,
         secrets_client: &aws_sdk_secretsmanager::Client,
+        preload: Preload,
     ) -> Result<Self, StartupError> {
+        let recent_plugins = RecentPlugins::default();
+        if preload == Preload::PluginRows {
+            let (recent, store) = (recent_plugins.clone(), store.clone());
+            tokio::spawn(async move {
+                match recent.preload(&store).await {
+                    Ok(_) => cold_start::mark("plugin rows read"),
+                    Err(error) => tracing::warn!(%error, "plugin rows not read at start-up"),
+                }
+            });
+        }
         let work = async {
             let (secrets, schema) = tokio::join!(
                 Secrets::load_all(
@@ -116,7 +160,7 @@ impl AppState {
         let (secrets, version) = tokio::time::timeout(STARTUP_BUDGET, work)
             .await
             .unwrap_or(Err(StartupError::TimedOut))?;
-        Ok(Self::at_version(config, store, secrets, version))
+        Ok(Self::build(config, store, secrets, version, recent_plugins))
     }
 
     /// The table's schema version when this process started.
@@ -156,6 +200,11 @@ impl AppState {
         &self.0.authenticator
     }
 
+    /// The catalogue rows this process read lately (instances pages).
+    pub fn recent_plugins(&self) -> &RecentPlugins {
+        &self.0.recent_plugins
+    }
+
     /// Password hashing and verification.
     pub fn passwords(&self) -> &Passwords {
         &self.0.passwords
@@ -186,6 +235,11 @@ pub async fn check_schema(store: &Store) -> Result<u32, StartupError> {
 /// Cold start of a function: logging, then [`AppState::from_env`]. A failure prints one line
 /// naming the problem and exits, so a misconfigured deployment fails fast and says why.
 pub async fn init() -> AppState {
+    init_preloading(Preload::Nothing).await
+}
+
+/// [`init`], reading what `preload` names beside the secrets ([`AppState::start`]).
+pub async fn init_preloading(preload: Preload) -> AppState {
     cold_start::begin();
     dispatch_domain::aws_sdk::prepare_connector(CallBounds::API);
     dispatch_domain::telemetry::init();
@@ -193,7 +247,7 @@ pub async fn init() -> AppState {
     // `start` bounds the AWS calls; this also bounds loading the SDK configuration (credentials).
     let started = tokio::time::timeout(
         STARTUP_BUDGET + std::time::Duration::from_secs(1),
-        AppState::from_env(),
+        AppState::from_env(preload),
     )
     .await;
     match started.unwrap_or(Err(StartupError::TimedOut)) {

@@ -12,6 +12,7 @@ use crate::fault_proxy::{Fault, FaultProxy, Rule};
 use crate::helpers::{authed, call, json_request, sdk_config};
 use dispatch_domain::aws_sdk::CallBounds;
 use dispatch_shared::AppState;
+use dispatch_shared::state::Preload;
 
 /// A Secrets Manager client through `proxy`, with the functions' call bounds.
 async fn secrets_client(proxy: &FaultProxy) -> aws_sdk_secretsmanager::Client {
@@ -40,6 +41,7 @@ async fn a_cold_start_without_secrets_manager_fails_in_one_line_within_its_bound
         config.clone(),
         app.direct.store.clone(),
         &secrets_client(&proxy).await,
+        Preload::Nothing,
     )
     .await;
     let took = started.elapsed();
@@ -70,6 +72,7 @@ async fn a_warm_function_keeps_serving_with_its_keys_when_secrets_manager_is_dow
         app.direct.state.config().clone(),
         app.direct.store.clone(),
         &secrets_client(&proxy).await,
+        Preload::Nothing,
     )
     .await
     .expect("starts");

@@ -85,16 +85,17 @@ async fn read_page(
     params: &ListParams,
 ) -> Result<Page, DomainError> {
     let store = state.store().clone();
+    let recent = state.recent_plugins().clone();
     list_rows(
         state.store(),
         &state.secrets().cursor,
         spec,
         params,
         |rows| {
-            let store = store.clone();
+            let (store, recent) = (store.clone(), recent.clone());
             let slug = slug.to_owned();
             async move {
-                let found = reads::load_instances(&store, &slug, rows).await?;
+                let found = reads::load_instances(&store, &recent, &slug, rows).await?;
                 Ok(found.iter().map(instance_list_item).collect())
             }
         },

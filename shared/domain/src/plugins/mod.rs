@@ -8,6 +8,7 @@
 //! | [`instances`] | instance items, the one-enabled-per-type guard, `get_active_instance`, delete |
 //! | [`changes`] | creating and updating instances (configuration validated and sealed) |
 //! | [`reads`] | the views clients get, one instance or a list page |
+//! | [`recent`] | catalogue rows read lately, which instances pages need not read again |
 //! | [`lists`] | the list specs of the catalogue, instances and events |
 
 pub mod backfill;
@@ -16,5 +17,7 @@ pub mod changes;
 pub mod instances;
 pub mod lists;
 pub mod reads;
+pub mod recent;
 
 pub use lists::{INSTANCES_INDEX_SINCE, catalogue_list_spec, event_list_spec, instance_list_spec};
+pub use recent::RecentPlugins;

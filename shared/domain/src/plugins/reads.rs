@@ -7,6 +7,7 @@ use std::collections::HashMap;
 
 use serde_json::Value;
 
+use super::recent::RecentPlugins;
 use crate::error::DomainError;
 use crate::list::Rows;
 use crate::model::{Plugin, PluginEvent, PluginInstance, Project};
@@ -84,10 +85,11 @@ pub struct InstanceParts {
 
 /// The instances of organization `slug` a list page found, without configuration (lists show
 /// none): read by key from a keys-only index, or as the instances index's Query returned them.
-/// Either way their plugins and projects come in one batch. Instances of a project being
-/// deleted are left out.
+/// Either way their projects, and the plugins `recent` has not read lately, come in one batch.
+/// Instances of a project being deleted are left out.
 pub async fn load_instances(
     store: &Store,
+    recent: &RecentPlugins,
     slug: &str,
     rows: Rows,
 ) -> Result<Vec<InstanceParts>, DomainError> {
@@ -98,25 +100,23 @@ pub async fn load_instances(
             .map(from_attributes)
             .collect::<Result<_, _>>()?,
     };
-    // Their plugins and projects in one batch.
-    let mut wanted: Vec<Key> = instances
-        .iter()
-        .map(|i| keys::plugin(i.plugin_id))
-        .collect();
-    wanted.sort();
-    wanted.dedup();
-    let plugin_keys = wanted.len();
+    let mut plugin_ids: Vec<i32> = instances.iter().map(|i| i.plugin_id).collect();
+    plugin_ids.sort_unstable();
+    plugin_ids.dedup();
+    let read_at = std::time::Instant::now();
+    let (mut plugins, unread) = recent.fresh(&plugin_ids, read_at);
+    // The plugins not read lately and the projects, in one batch.
+    let mut wanted: Vec<Key> = unread.iter().map(|id| keys::plugin(*id)).collect();
     wanted.extend(instances.iter().map(|i| keys::project(slug, i.project_id)));
     let mut found = store.batch_get(&wanted).await?;
-    let projects: HashMap<i32, Project> = records::<Project>(found.split_off(plugin_keys))?
+    let projects: HashMap<i32, Project> = records::<Project>(found.split_off(unread.len()))?
         .into_iter()
         .filter(|p| !p.deleted)
         .map(|p| (p.id, p))
         .collect();
-    let plugins: HashMap<i32, Plugin> = records::<Plugin>(found)?
-        .into_iter()
-        .map(|p| (p.id, p))
-        .collect();
+    let read: Vec<Plugin> = records(found)?;
+    recent.record(&unread, &read, read_at);
+    plugins.extend(read.into_iter().map(|p| (p.id, p)));
     Ok(instances
         .into_iter()
         .filter_map(|instance| {

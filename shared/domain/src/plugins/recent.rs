@@ -1,0 +1,179 @@
+//! Catalogue rows a process read lately, so that an instances page need not read its plugins
+//! again: a page reads its projects only, unless a plugin it shows was last read more than
+//! [`RecentPlugins::MAX_AGE`] ago (or never).
+//!
+//! Why this is safe to keep: catalogue rows are global (the same for every organization) and
+//! change only through `dispatch plugins install` and `uninstall`, operator commands run at
+//! deploy time. A warm function shows such a change on instances pages at most
+//! [`RecentPlugins::MAX_AGE`] late (docs/compatibility.md, "Plugin rows on instances pages").
+//! Instances and projects, which members change, are always read.
+//!
+//! The plugins function fills it at start-up beside the secrets ([`RecentPlugins::preload`]),
+//! so that its first request, usually the instances page, reads its projects only.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
+
+use crate::model::Plugin;
+use dispatch_store::{Store, StoreError};
+
+/// See the module documentation. Cheap to clone: clones share the rows.
+#[derive(Debug, Clone)]
+pub struct RecentPlugins {
+    rows: Arc<Mutex<HashMap<i32, Recent>>>,
+    max_age: Duration,
+}
+
+#[derive(Debug, Clone)]
+struct Recent {
+    plugin: Plugin,
+    /// When the read that found it was sent (not when it answered): its age is never
+    /// understated.
+    read_at: Instant,
+}
+
+impl Default for RecentPlugins {
+    fn default() -> Self {
+        Self::new(Self::MAX_AGE)
+    }
+}
+
+impl RecentPlugins {
+    /// How late an instances page may show a catalogue change.
+    pub const MAX_AGE: Duration = Duration::from_secs(15);
+
+    /// The most rows kept: far above the shipped catalogue (28 plugins), a bound on memory
+    /// whatever the table holds.
+    pub const MOST_KEPT: usize = 500;
+
+    /// Rows kept for at most `max_age`.
+    pub fn new(max_age: Duration) -> Self {
+        Self {
+            rows: Arc::default(),
+            max_age,
+        }
+    }
+
+    /// The rows of `ids` read within the last [`Self::MAX_AGE`] (as of `now`), and the ids
+    /// that must be read.
+    pub fn fresh(&self, ids: &[i32], now: Instant) -> (HashMap<i32, Plugin>, Vec<i32>) {
+        let rows = self.rows.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut found = HashMap::new();
+        let mut missing = Vec::new();
+        for &id in ids {
+            match rows.get(&id) {
+                Some(recent) if now.saturating_duration_since(recent.read_at) <= self.max_age => {
+                    found.insert(id, recent.plugin.clone());
+                }
+                _ => missing.push(id),
+            }
+        }
+        (found, missing)
+    }
+
+    /// Records what a read sent at `read_at` found for `asked`: the rows found are kept, the
+    /// ids it did not find (uninstalled) are forgotten. A row already read later is left as
+    /// it is, so a slow read never replaces a newer one.
+    pub fn record(&self, asked: &[i32], found: &[Plugin], read_at: Instant) {
+        let mut rows = self.rows.lock().unwrap_or_else(PoisonError::into_inner);
+        for &id in asked {
+            if !found.iter().any(|p| p.id == id)
+                && rows.get(&id).is_some_and(|r| r.read_at <= read_at)
+            {
+                rows.remove(&id);
+            }
+        }
+        for plugin in found {
+            let newer = rows.get(&plugin.id).is_some_and(|r| r.read_at > read_at);
+            if !newer && (rows.len() < Self::MOST_KEPT || rows.contains_key(&plugin.id)) {
+                rows.insert(
+                    plugin.id,
+                    Recent {
+                        plugin: plugin.clone(),
+                        read_at,
+                    },
+                );
+            }
+        }
+    }
+
+    /// Reads every installed row (two requests: the catalogue's list index, then the rows)
+    /// and keeps them. Start-up runs it on its own task and never waits for it: a failure
+    /// only means the first page reads its plugins itself.
+    pub async fn preload(&self, store: &Store) -> Result<usize, StoreError> {
+        let read_at = Instant::now();
+        let installed = super::catalogue::installed(store).await?;
+        self.record(&[], &installed, read_at);
+        Ok(installed.len())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn plugin(id: i32, title: &str) -> Plugin {
+        Plugin {
+            id,
+            title: title.into(),
+            slug: format!("plugin-{id}"),
+            description: None,
+            plugin_version: "0.1.0".into(),
+            author: None,
+            author_url: None,
+            plugin_type: "conference".into(),
+            multiple: false,
+        }
+    }
+
+    #[test]
+    fn a_row_is_served_until_it_is_older_than_the_bound_then_read_again() {
+        let recent = RecentPlugins::new(Duration::from_secs(15));
+        let read_at = Instant::now();
+        recent.record(&[1, 2], &[plugin(1, "One")], read_at);
+
+        let (found, missing) = recent.fresh(&[1, 2, 3], read_at + Duration::from_secs(15));
+        assert_eq!(found[&1].title, "One");
+        assert_eq!(missing, vec![2, 3], "never found, never read");
+
+        let (found, missing) = recent.fresh(&[1], read_at + Duration::from_millis(15_001));
+        assert!(found.is_empty());
+        assert_eq!(missing, vec![1], "too old: read again");
+    }
+
+    #[test]
+    fn a_row_a_later_read_did_not_find_is_forgotten_at_once() {
+        let recent = RecentPlugins::default();
+        let first = Instant::now();
+        recent.record(&[], &[plugin(1, "One"), plugin(2, "Two")], first);
+        recent.record(&[1, 2], &[plugin(2, "Two")], first + Duration::from_secs(1));
+        let (found, missing) = recent.fresh(&[1, 2], first + Duration::from_secs(2));
+        assert_eq!(missing, vec![1], "uninstalled");
+        assert_eq!(found.len(), 1);
+    }
+
+    #[test]
+    fn a_slow_read_never_replaces_a_newer_one() {
+        let recent = RecentPlugins::default();
+        let slow = Instant::now();
+        let newer = slow + Duration::from_millis(5);
+        recent.record(&[1], &[plugin(1, "Renamed")], newer);
+        // The read sent first answers last, with the row as it was, or without it.
+        recent.record(&[1], &[plugin(1, "Old")], slow);
+        recent.record(&[1], &[], slow);
+        let (found, _) = recent.fresh(&[1], newer);
+        assert_eq!(found[&1].title, "Renamed");
+    }
+
+    #[test]
+    fn memory_is_bounded_whatever_the_table_holds() {
+        let recent = RecentPlugins::default();
+        let many: Vec<Plugin> = (0..2_000).map(|id| plugin(id, "Many")).collect();
+        let now = Instant::now();
+        recent.record(&[], &many, now);
+        let ids: Vec<i32> = (0..2_000).collect();
+        let (found, _) = recent.fresh(&ids, now);
+        assert_eq!(found.len(), RecentPlugins::MOST_KEPT);
+    }
+}

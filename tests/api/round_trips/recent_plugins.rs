@@ -1,0 +1,172 @@
+//! The catalogue rows a process read lately (`dispatch_domain::plugins::RecentPlugins`): the
+//! plugins function reads them beside its secrets, so its first instances page reads only the
+//! projects it shows, and the page is the same as one that read its plugins itself. A plugin
+//! uninstalled since shows as it was in that process only (for at most `MAX_AGE`).
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use aws_sdk_dynamodb::config::interceptors::BeforeTransmitInterceptorContextRef;
+use aws_sdk_dynamodb::config::{ConfigBag, Intercept, RuntimeComponents};
+use aws_sdk_dynamodb::error::BoxError;
+use dispatch_domain::model::Role;
+use dispatch_domain::plugins::catalogue;
+use dispatch_shared::AppState;
+use dispatch_shared::state::Preload;
+use dispatch_store::Store;
+use http::StatusCode;
+
+use super::operation_of;
+use crate::helpers::{TestApp, authed, call, sdk_config, spawn_app};
+use crate::migrations::PASSWORD;
+
+const PAGE: &str = "/api/v1/default/plugins/instances?itemsPerPage=50&page=1";
+
+/// Every request sent: its operation and its body.
+#[derive(Debug, Clone, Default)]
+struct Sent(Arc<Mutex<Vec<(String, String)>>>);
+
+impl Sent {
+    fn take(&self) -> Vec<(String, String)> {
+        std::mem::take(&mut *self.0.lock().unwrap())
+    }
+
+    fn operations(&self) -> Vec<String> {
+        self.0
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|(o, _)| o.clone())
+            .collect()
+    }
+}
+
+impl Intercept for Sent {
+    fn name(&self) -> &'static str {
+        "Sent"
+    }
+
+    fn read_before_transmit(
+        &self,
+        context: &BeforeTransmitInterceptorContextRef<'_>,
+        _: &RuntimeComponents,
+        _: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        let body = context.request().body().bytes().unwrap_or_default();
+        self.0.lock().unwrap().push((
+            operation_of(context).to_owned(),
+            String::from_utf8_lossy(body).into_owned(),
+        ));
+        Ok(())
+    }
+}
+
+/// A plugins function's start-up on `app`'s table (its secrets from the test stack), with
+/// every DynamoDB request it sends recorded.
+async fn started(app: &TestApp, preload: Preload) -> (AppState, Sent) {
+    let sent = Sent::default();
+    let config = aws_sdk_dynamodb::config::Builder::from(sdk_config().await)
+        .interceptor(sent.clone())
+        .build();
+    let store = Store::new(
+        aws_sdk_dynamodb::Client::from_conf(config),
+        app.store.table().to_owned(),
+    );
+    let secrets = aws_sdk_secretsmanager::Client::new(sdk_config().await);
+    let state = AppState::start(app.state.config().clone(), store, &secrets, preload)
+        .await
+        .expect("starts");
+    (state, sent)
+}
+
+/// Waits (at most 10 s) until the start-up read of the catalogue rows has been sent and
+/// answered: it runs on a task start-up does not wait for.
+async fn preloaded(state: &AppState, sent: &Sent) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while Instant::now() < deadline {
+        let (found, _) = state.recent_plugins().fresh(&[1], Instant::now());
+        if !found.is_empty() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    panic!(
+        "the catalogue rows were never read: {:?}",
+        sent.operations()
+    );
+}
+
+#[tokio::test]
+async fn the_first_instances_page_after_start_up_reads_its_projects_only_and_is_the_same() {
+    let app = spawn_app().await;
+    let owner = app
+        .registered_with_role("owner@example.com", PASSWORD, Role::Owner)
+        .await;
+    app.post_project(&owner, "default", "Security").await;
+
+    let (state, sent) = started(&app, Preload::PluginRows).await;
+    preloaded(&state, &sent).await;
+    let start_up = sent.take();
+    assert!(
+        start_up
+            .iter()
+            .any(|(operation, body)| operation == "Query" && body.contains("PLUGINS")),
+        "the catalogue's list index was read at start-up: {start_up:?}"
+    );
+
+    let router = dispatch_cli::server::local_app(state).expect("route table");
+    let page = call(&router, authed("GET", PAGE, &owner)).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    let batches: Vec<String> = sent
+        .take()
+        .into_iter()
+        .filter(|(operation, _)| operation == "BatchGetItem")
+        .map(|(_, body)| body)
+        .collect();
+    assert!(
+        batches.iter().any(|body| body.contains("PROJECT#")),
+        "the projects are read: {batches:?}"
+    );
+    assert!(
+        batches.iter().all(|body| !body.contains("\"PLUGIN#")),
+        "no plugin row is read again: {batches:?}"
+    );
+
+    // The same page from a process that read its plugins with the page.
+    let read_with_page = app.send(authed("GET", PAGE, &owner)).await;
+    assert_eq!(page.body, read_with_page.body);
+    assert_eq!(page.body["items"].as_array().map(Vec::len), Some(50));
+}
+
+#[tokio::test]
+async fn a_plugin_uninstalled_after_start_up_shows_as_it_was_only_where_its_row_is_recent() {
+    let app = spawn_app().await;
+    let owner = app
+        .registered_with_role("owner@example.com", PASSWORD, Role::Owner)
+        .await;
+    let (state, sent) = started(&app, Preload::PluginRows).await;
+    preloaded(&state, &sent).await;
+    let router = dispatch_cli::server::local_app(state.clone()).expect("route table");
+    let zoom = |page: &serde_json::Value| {
+        page["items"]
+            .as_array()
+            .and_then(|items| {
+                items
+                    .iter()
+                    .find(|i| i["plugin"]["slug"] == "zoom-conference")
+                    .cloned()
+            })
+            .expect("zoom's instance stays")
+    };
+    catalogue::uninstall(&app.store, &["zoom-conference".to_owned()])
+        .await
+        .unwrap();
+
+    // A warm process shows the row it read at start-up for at most `MAX_AGE` (the ageing
+    // itself is `RecentPlugins`' unit tests')...
+    let page = call(&router, authed("GET", PAGE, &owner)).await;
+    assert_eq!(zoom(&page.body)["broken"], false);
+    // ...while a process that had not read it lately reads it, and finds it gone.
+    let fresh = app.send(authed("GET", PAGE, &owner)).await;
+    assert_eq!(zoom(&fresh.body)["broken"], true);
+}
