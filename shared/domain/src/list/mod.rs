@@ -29,7 +29,7 @@ mod walk;
 
 use std::future::Future;
 
-use serde_json::{Value, json};
+use serde_json::Value;
 
 pub use filter::{FieldType, ModelFields, Schema};
 pub use params::{ListParams, MAX_ITEMS_PER_PAGE};
@@ -106,16 +106,17 @@ impl Page {
         self
     }
 
-    /// `{items, itemsPerPage, page, total, next, total_exact}` (the items moved, not copied).
+    /// `{items, itemsPerPage, page, total, next, total_exact}`. The items are moved into the
+    /// envelope: `json!` would copy them (it serialises every expression it is given).
     pub fn into_json(self) -> Value {
-        json!({
-            "items": Value::Array(self.items),
-            "itemsPerPage": self.items_per_page,
-            "page": self.page,
-            "total": self.total,
-            "next": self.next,
-            "total_exact": self.total_exact,
-        })
+        let mut envelope = serde_json::Map::new();
+        envelope.insert("items".into(), Value::Array(self.items));
+        envelope.insert("itemsPerPage".into(), self.items_per_page.into());
+        envelope.insert("page".into(), self.page.into());
+        envelope.insert("total".into(), self.total.into());
+        envelope.insert("next".into(), self.next.into());
+        envelope.insert("total_exact".into(), self.total_exact.into());
+        Value::Object(envelope)
     }
 }
 

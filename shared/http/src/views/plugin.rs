@@ -12,19 +12,21 @@ use dispatch_domain::plugins::reads::InstanceParts;
 /// It also carries `version`, which Dispatch's model leaves out although its UI's instance table
 /// has a Version column (`plugin.version`).
 pub fn plugin_read(plugin: &Plugin) -> Value {
+    // Built field by field: `json!` serialises every value it is given, so it would copy the
+    // configuration schema (most of a view) once more.
     let schema = catalogue::find(&plugin.slug).and_then(|p| p.configuration_schema.clone());
-    json!({
-        "id": plugin.id,
-        "title": plugin.title,
-        "slug": plugin.slug,
-        "version": plugin.plugin_version,
-        "author": plugin.author,
-        "author_url": plugin.author_url,
-        "type": plugin.plugin_type,
-        "multiple": plugin.multiple,
-        "configuration_schema": schema,
-        "description": plugin.description,
-    })
+    let mut view = Map::new();
+    view.insert("id".into(), plugin.id.into());
+    view.insert("title".into(), plugin.title.clone().into());
+    view.insert("slug".into(), plugin.slug.clone().into());
+    view.insert("version".into(), plugin.plugin_version.clone().into());
+    view.insert("author".into(), plugin.author.clone().into());
+    view.insert("author_url".into(), plugin.author_url.clone().into());
+    view.insert("type".into(), plugin.plugin_type.clone().into());
+    view.insert("multiple".into(), plugin.multiple.into());
+    view.insert("configuration_schema".into(), schema.into());
+    view.insert("description".into(), plugin.description.clone().into());
+    Value::Object(view)
 }
 
 /// `PluginEventRead`.

@@ -1,5 +1,5 @@
 use serde::Serialize;
-use serde_json::{Value, json};
+use serde_json::{Map, Value, json};
 
 use dispatch_domain::model::{LinkSummary, Membership, Organization, Project, Role, User};
 
@@ -106,25 +106,27 @@ impl UserRead {
 /// A member as a list item, with the projects of their links; the list shows neither
 /// organizations nor settings (as Dispatch's list of `DispatchUser`s).
 pub fn member_list_item(membership: &Membership, projects: &[(LinkSummary, Project)]) -> Value {
+    // Built with moves: `json!` serialises every value it is given, so nesting the project
+    // views in it would copy each of them twice.
     let projects = projects
         .iter()
         .map(|(link, project)| {
-            json!({
-                "project": project_read(project),
-                "default": link.default,
-                "role": link.role,
-            })
+            let mut item = Map::new();
+            item.insert("project".into(), project_read(project));
+            item.insert("default".into(), link.default.into());
+            item.insert("role".into(), json!(link.role));
+            Value::Object(item)
         })
         .collect();
-    json!({
-        "id": membership.user_id,
-        "email": membership.email,
-        "projects": Value::Array(projects),
-        "role": membership.role,
-        "organizations": [],
-        "experimental_features": null,
-        "settings": null,
-    })
+    let mut item = Map::new();
+    item.insert("id".into(), membership.user_id.into());
+    item.insert("email".into(), json!(membership.email));
+    item.insert("projects".into(), Value::Array(projects));
+    item.insert("role".into(), json!(membership.role));
+    item.insert("organizations".into(), json!([]));
+    item.insert("experimental_features".into(), Value::Null);
+    item.insert("settings".into(), Value::Null);
+    Value::Object(item)
 }
 
 /// Dispatch's `UserSettingsRead` (settings are embedded in the user; their id is the user's).
