@@ -136,9 +136,9 @@ impl AppState {
     ) -> Result<Self, StartupError> {
         let recent_plugins = RecentPlugins::default();
         if preload == Preload::PluginRows {
-            let (recent, store) = (recent_plugins.clone(), store.clone());
+            let reading = recent_plugins.preload(store.clone());
             tokio::spawn(async move {
-                match recent.preload(&store).await {
+                match reading.await {
                     Ok(_) => cold_start::mark("plugin rows read"),
                     Err(error) => tracing::warn!(%error, "plugin rows not read at start-up"),
                 }

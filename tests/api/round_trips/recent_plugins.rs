@@ -17,8 +17,10 @@ use dispatch_store::Store;
 use http::StatusCode;
 
 use super::operation_of;
+use crate::fault_proxy::{Fault, FaultProxy, Rule};
 use crate::helpers::{TestApp, authed, call, sdk_config, spawn_app};
 use crate::migrations::PASSWORD;
+use crate::resilience::dynamodb_endpoint;
 
 const PAGE: &str = "/api/v1/default/plugins/instances?itemsPerPage=50&page=1";
 
@@ -64,10 +66,21 @@ impl Intercept for Sent {
 /// A plugins function's start-up on `app`'s table (its secrets from the test stack), with
 /// every DynamoDB request it sends recorded.
 async fn started(app: &TestApp, preload: Preload) -> (AppState, Sent) {
+    started_through(app, preload, None).await
+}
+
+/// [`started`], its DynamoDB requests sent through `proxy` when given.
+async fn started_through(
+    app: &TestApp,
+    preload: Preload,
+    proxy: Option<&FaultProxy>,
+) -> (AppState, Sent) {
     let sent = Sent::default();
-    let config = aws_sdk_dynamodb::config::Builder::from(sdk_config().await)
-        .interceptor(sent.clone())
-        .build();
+    let mut config = aws_sdk_dynamodb::config::Builder::from(sdk_config().await);
+    if let Some(proxy) = proxy {
+        config.set_endpoint_url(Some(proxy.endpoint()));
+    }
+    let config = config.interceptor(sent.clone()).build();
     let store = Store::new(
         aws_sdk_dynamodb::Client::from_conf(config),
         app.store.table().to_owned(),
@@ -134,7 +147,11 @@ async fn the_first_instances_page_after_start_up_reads_its_projects_only_and_is_
 
     // The same page from a process that read its plugins with the page.
     let read_with_page = app.send(authed("GET", PAGE, &owner)).await;
-    assert_eq!(page.body, read_with_page.body);
+    assert_eq!(
+        first_difference(&page.body, &read_with_page.body),
+        None,
+        "the page differs from one read with its plugins"
+    );
     assert_eq!(page.body["items"].as_array().map(Vec::len), Some(50));
 }
 
@@ -169,4 +186,79 @@ async fn a_plugin_uninstalled_after_start_up_shows_as_it_was_only_where_its_row_
     // ...while a process that had not read it lately reads it, and finds it gone.
     let fresh = app.send(authed("GET", PAGE, &owner)).await;
     assert_eq!(zoom(&fresh.body)["broken"], true);
+}
+
+#[tokio::test]
+async fn a_page_that_starts_while_the_rows_are_read_waits_for_them_and_is_the_same() {
+    let app = spawn_app().await;
+    let owner = app
+        .registered_with_role("owner@example.com", PASSWORD, Role::Owner)
+        .await;
+    // The start-up read's first request (the catalogue's list index) answers 40 ms late, so
+    // the page starts while it is under way.
+    let proxy = FaultProxy::start(&dynamodb_endpoint().await).await;
+    proxy.inject(Rule::on("Query", Fault::Delay(Duration::from_millis(40))).times(1));
+    let (state, sent) = started_through(&app, Preload::PluginRows, Some(&proxy)).await;
+    let router = dispatch_cli::server::local_app(state).expect("route table");
+    let page = call(&router, authed("GET", PAGE, &owner)).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    let batches: Vec<String> = sent
+        .take()
+        .into_iter()
+        .filter(|(operation, _)| operation == "BatchGetItem")
+        .map(|(_, body)| body)
+        .collect();
+    assert!(
+        !batches
+            .iter()
+            .any(|body| body.contains("PROJECT#") && body.contains("\"PLUGIN#")),
+        "the page does not read the rows the start-up read is bringing: {batches:?}"
+    );
+    let read_with_page = app.send(authed("GET", PAGE, &owner)).await;
+    assert_eq!(page.body, read_with_page.body);
+}
+
+#[tokio::test]
+async fn a_start_up_read_that_hangs_holds_the_first_page_a_moment_only() {
+    let app = spawn_app().await;
+    let owner = app
+        .registered_with_role("owner@example.com", PASSWORD, Role::Owner)
+        .await;
+    let proxy = FaultProxy::start(&dynamodb_endpoint().await).await;
+    proxy.inject(Rule::on("Query", Fault::Stall).times(1));
+    let (state, sent) = started_through(&app, Preload::PluginRows, Some(&proxy)).await;
+    let router = dispatch_cli::server::local_app(state).expect("route table");
+    let page = call(&router, authed("GET", PAGE, &owner)).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert!(
+        sent.take()
+            .iter()
+            .any(|(operation, body)| operation == "BatchGetItem" && body.contains("\"PLUGIN#")),
+        "the page read its plugins itself"
+    );
+    let read_with_page = app.send(authed("GET", PAGE, &owner)).await;
+    assert_eq!(page.body, read_with_page.body);
+    proxy.heal();
+}
+
+/// Where two JSON documents first differ (a path and both values), if they do.
+fn first_difference(left: &serde_json::Value, right: &serde_json::Value) -> Option<String> {
+    use serde_json::Value;
+    match (left, right) {
+        (Value::Object(l), Value::Object(r)) => {
+            l.keys()
+                .chain(r.keys())
+                .find_map(|key| match (l.get(key), r.get(key)) {
+                    (Some(a), Some(b)) => first_difference(a, b).map(|d| format!(".{key}{d}")),
+                    (a, b) => Some(format!(".{key}: {a:?} against {b:?}")),
+                })
+        }
+        (Value::Array(l), Value::Array(r)) if l.len() == r.len() => l
+            .iter()
+            .zip(r)
+            .enumerate()
+            .find_map(|(i, (a, b))| first_difference(a, b).map(|d| format!("[{i}]{d}"))),
+        (a, b) if a == b => None,
+        (a, b) => Some(format!(": {a} against {b}")),
+    }
 }

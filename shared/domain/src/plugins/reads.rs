@@ -103,20 +103,17 @@ pub async fn load_instances(
     let mut plugin_ids: Vec<i32> = instances.iter().map(|i| i.plugin_id).collect();
     plugin_ids.sort_unstable();
     plugin_ids.dedup();
-    let read_at = std::time::Instant::now();
-    let (mut plugins, unread) = recent.fresh(&plugin_ids, read_at);
-    // The plugins not read lately and the projects, in one batch.
-    let mut wanted: Vec<Key> = unread.iter().map(|id| keys::plugin(*id)).collect();
-    wanted.extend(instances.iter().map(|i| keys::project(slug, i.project_id)));
-    let mut found = store.batch_get(&wanted).await?;
-    let projects: HashMap<i32, Project> = records::<Project>(found.split_off(unread.len()))?
+    let project_keys: Vec<Key> = instances
+        .iter()
+        .map(|i| keys::project(slug, i.project_id))
+        .collect();
+    // The projects, with the plugins not read lately, in one batch.
+    let (plugins, found) = recent.read_with(store, &plugin_ids, &project_keys).await?;
+    let projects: HashMap<i32, Project> = records::<Project>(found)?
         .into_iter()
         .filter(|p| !p.deleted)
         .map(|p| (p.id, p))
         .collect();
-    let read: Vec<Plugin> = records(found)?;
-    recent.record(&unread, &read, read_at);
-    plugins.extend(read.into_iter().map(|p| (p.id, p)));
     Ok(instances
         .into_iter()
         .filter_map(|instance| {

@@ -9,20 +9,28 @@
 //! Instances and projects, which members change, are always read.
 //!
 //! The plugins function fills it at start-up beside the secrets ([`RecentPlugins::preload`]),
-//! so that its first request, usually the instances page, reads its projects only.
+//! so that its first request, usually the instances page, reads its projects only. A page
+//! that starts while that read is under way waits for it (at most
+//! [`RecentPlugins::PRELOAD_WAIT`], beside reading its projects) instead of reading the same
+//! rows a second time; after that it reads what is still missing itself.
 
 use std::collections::HashMap;
+use std::future::Future;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use crate::model::Plugin;
-use dispatch_store::{Store, StoreError};
+use dispatch_store::item::Attributes;
+use dispatch_store::keys::{self, Key};
+use dispatch_store::{Store, StoreError, from_attributes};
 
 /// See the module documentation. Cheap to clone: clones share the rows.
 #[derive(Debug, Clone)]
 pub struct RecentPlugins {
     rows: Arc<Mutex<HashMap<i32, Recent>>>,
     max_age: Duration,
+    /// `true` while a [`RecentPlugins::preload`] is under way.
+    preloading: Arc<tokio::sync::watch::Sender<bool>>,
 }
 
 #[derive(Debug, Clone)]
@@ -52,8 +60,13 @@ impl RecentPlugins {
         Self {
             rows: Arc::default(),
             max_age,
+            preloading: Arc::new(tokio::sync::watch::Sender::new(false)),
         }
     }
+
+    /// The longest a page waits for a preload under way before reading the rows itself: the
+    /// preload started first and is usually done sooner; a stalled one must not hold a page.
+    pub const PRELOAD_WAIT: Duration = Duration::from_millis(100);
 
     /// The rows of `ids` read within the last [`Self::MAX_AGE`] (as of `now`), and the ids
     /// that must be read.
@@ -99,13 +112,83 @@ impl RecentPlugins {
     }
 
     /// Reads every installed row (two requests: the catalogue's list index, then the rows)
-    /// and keeps them. Start-up runs it on its own task and never waits for it: a failure
-    /// only means the first page reads its plugins itself.
-    pub async fn preload(&self, store: &Store) -> Result<usize, StoreError> {
+    /// and keeps them. It counts as under way from this call (not from its first poll), so a
+    /// page that starts meanwhile waits for it rather than reading the same rows. Start-up
+    /// runs it on its own task and never waits for it: a failure only means the first page
+    /// reads its plugins itself.
+    pub fn preload(&self, store: Store) -> impl Future<Output = Result<usize, StoreError>> + use<> {
+        self.preloading.send_replace(true);
+        let recent = self.clone();
+        async move {
+            // Settled however this ends, dropped mid-way included.
+            let _settled = Settled(recent.preloading.clone());
+            let read_at = Instant::now();
+            let installed = super::catalogue::installed(&store).await?;
+            recent.record(&[], &installed, read_at);
+            Ok(installed.len())
+        }
+    }
+
+    /// The rows of `ids` and the items of `also` (in their order): rows read lately are not
+    /// read again, the others come in the same batch as `also`. While a preload is under way,
+    /// `also` is read beside waiting for it (at most [`Self::PRELOAD_WAIT`]), and then only
+    /// what it did not bring is read.
+    pub async fn read_with(
+        &self,
+        store: &Store,
+        ids: &[i32],
+        also: &[Key],
+    ) -> Result<(HashMap<i32, Plugin>, Vec<Option<Attributes>>), StoreError> {
         let read_at = Instant::now();
-        let installed = super::catalogue::installed(store).await?;
-        self.record(&[], &installed, read_at);
-        Ok(installed.len())
+        let (mut plugins, unread) = self.fresh(ids, read_at);
+        let preloading = *self.preloading.borrow();
+        if unread.is_empty() || !preloading {
+            let mut wanted: Vec<Key> = unread.iter().map(|id| keys::plugin(*id)).collect();
+            wanted.extend_from_slice(also);
+            let mut found = store.batch_get(&wanted).await?;
+            let items = found.split_off(unread.len());
+            plugins.extend(self.found(&unread, found, read_at)?);
+            return Ok((plugins, items));
+        }
+        let mut preloaded = self.preloading.subscribe();
+        let settled = async move {
+            // Its `Ref` guard is not `Send`: dropped here, not held across the join.
+            let waited = tokio::time::timeout(Self::PRELOAD_WAIT, preloaded.wait_for(|on| !*on));
+            drop(waited.await);
+        };
+        let (items, ()) = tokio::join!(store.batch_get(also), settled);
+        let (brought, unread) = self.fresh(&unread, read_at);
+        plugins.extend(brought);
+        let read_at = Instant::now();
+        let wanted: Vec<Key> = unread.iter().map(|id| keys::plugin(*id)).collect();
+        let found = store.batch_get(&wanted).await?;
+        plugins.extend(self.found(&unread, found, read_at)?);
+        Ok((plugins, items?))
+    }
+
+    /// The rows a read of `asked` (sent at `read_at`) found, recorded.
+    fn found(
+        &self,
+        asked: &[i32],
+        found: Vec<Option<Attributes>>,
+        read_at: Instant,
+    ) -> Result<HashMap<i32, Plugin>, StoreError> {
+        let rows: Vec<Plugin> = found
+            .into_iter()
+            .flatten()
+            .map(from_attributes)
+            .collect::<Result<_, _>>()?;
+        self.record(asked, &rows, read_at);
+        Ok(rows.into_iter().map(|p| (p.id, p)).collect())
+    }
+}
+
+/// Marks a preload settled when dropped.
+struct Settled(Arc<tokio::sync::watch::Sender<bool>>);
+
+impl Drop for Settled {
+    fn drop(&mut self) {
+        self.0.send_replace(false);
     }
 }
 
