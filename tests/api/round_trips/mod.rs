@@ -6,6 +6,7 @@
 mod email_identity;
 mod lists;
 mod prefetch;
+mod prefetch_races;
 mod recent_plugins;
 mod review;
 mod summaries;

@@ -111,8 +111,8 @@ impl RecentPlugins {
         }
     }
 
-    /// Reads every installed row (two requests: the catalogue's list index, then the rows)
-    /// and keeps them. It counts as under way from this call (not from its first poll), so a
+    /// Reads every installed row in one Query ([`super::catalogue::every_row`]) and keeps
+    /// them. It counts as under way from this call (not from its first poll), so a
     /// page that starts meanwhile waits for it rather than reading the same rows. Start-up
     /// runs it on its own task and never waits for it: a failure only means the first page
     /// reads its plugins itself.
@@ -123,7 +123,7 @@ impl RecentPlugins {
             // Settled however this ends, dropped mid-way included.
             let _settled = Settled(recent.preloading.clone());
             let read_at = Instant::now();
-            let installed = super::catalogue::installed(&store).await?;
+            let installed = super::catalogue::every_row(&store).await?;
             recent.record(&[], &installed, read_at);
             Ok(installed.len())
         }
