@@ -126,8 +126,8 @@ impl AppState {
     /// serving with them when Secrets Manager is unreachable.
     ///
     /// What `preload` names is read on a task of its own, which start-up never waits for: it
-    /// overlaps the wait for Secrets Manager, and a failure (logged) only leaves the first
-    /// request to read it itself.
+    /// goes out once the table check has answered, overlaps the rest of the wait for Secrets
+    /// Manager, and a failure (logged) only leaves the first request to read it itself.
     pub async fn start(
         config: Config,
         store: Store,
@@ -135,9 +135,15 @@ impl AppState {
         preload: Preload,
     ) -> Result<Self, StartupError> {
         let recent_plugins = RecentPlugins::default();
+        // The preload goes out once the table check has answered: that request opens the
+        // connection, and the two would only slow each other down.
+        let (schema_checked, after_check) = tokio::sync::oneshot::channel::<()>();
         if preload == Preload::PluginRows {
             let reading = recent_plugins.preload(store.clone());
             tokio::spawn(async move {
+                if after_check.await.is_err() {
+                    return;
+                }
                 match reading.await {
                     Ok(_) => cold_start::mark("plugin rows read"),
                     Err(error) => tracing::warn!(%error, "plugin rows not read at start-up"),
@@ -152,7 +158,12 @@ impl AppState {
                     &config.cursor_secret_id,
                     config.encryption_secret_id.as_deref(),
                 ),
-                check_schema(&store)
+                async {
+                    let checked = check_schema(&store).await;
+                    // Nobody waits for it when no preload was asked for.
+                    let _ = schema_checked.send(());
+                    checked
+                }
             );
             cold_start::mark("secrets fetched and schema checked");
             Ok::<_, StartupError>((secrets?, schema?))

@@ -61,7 +61,11 @@ async fn a_runner_whose_lock_was_taken_over_stops_and_records_nothing() {
         ])
         .await
         .unwrap();
-    tokio::time::sleep(Duration::from_millis(700)).await;
+    // Its next heartbeat (a third of the lease) notices; a loaded machine may run it late.
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while first.check().is_ok() && std::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
     assert!(matches!(first.check(), Err(MigrationError::LostLock)));
     let mut tx = dispatch_store::Transaction::new();
     first.guard(&mut tx).unwrap();

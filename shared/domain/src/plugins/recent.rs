@@ -118,10 +118,11 @@ impl RecentPlugins {
     /// reads its plugins itself.
     pub fn preload(&self, store: Store) -> impl Future<Output = Result<usize, StoreError>> + use<> {
         self.preloading.send_replace(true);
+        // Settled however this ends: dropped mid-way, or before it is first polled, included.
+        let settled = Settled(self.preloading.clone());
         let recent = self.clone();
         async move {
-            // Settled however this ends, dropped mid-way included.
-            let _settled = Settled(recent.preloading.clone());
+            let _settled = settled;
             let read_at = Instant::now();
             let installed = super::catalogue::every_row(&store).await?;
             recent.record(&[], &installed, read_at);
@@ -247,6 +248,20 @@ mod tests {
         recent.record(&[1], &[], slow);
         let (found, _) = recent.fresh(&[1], newer);
         assert_eq!(found[&1].title, "Renamed");
+    }
+
+    #[test]
+    fn a_preload_dropped_before_it_ran_leaves_no_page_waiting() {
+        let config = aws_sdk_dynamodb::Config::builder()
+            .behavior_version(aws_sdk_dynamodb::config::BehaviorVersion::latest())
+            .region(aws_sdk_dynamodb::config::Region::new("us-east-1"))
+            .build();
+        let store = Store::new(aws_sdk_dynamodb::Client::from_conf(config), "never-read");
+        let recent = RecentPlugins::default();
+        let reading = recent.preload(store);
+        assert!(*recent.preloading.borrow(), "under way from the call");
+        drop(reading);
+        assert!(!*recent.preloading.borrow(), "settled, though never polled");
     }
 
     #[test]
