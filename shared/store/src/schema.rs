@@ -26,7 +26,8 @@ pub struct IndexSpec {
     pub projects_all: bool,
 }
 
-/// GSI1: alternate lookups (a user's memberships and project links, a project's instances).
+/// GSI1: alternate lookups (a user's memberships and project links, a project's instances, the
+/// whole plugin catalogue under `PLUGINS`).
 pub const GSI1: IndexSpec = IndexSpec {
     name: "gsi1",
     partition_key: attr::GSI1PK,

@@ -1,7 +1,7 @@
 //! The instances page read ahead (`dispatch_shared::http::Prefetch`) racing the deletion of
 //! its organization, for real on DynamoDB Local: the page read beside the deletion is either
-//! the whole page or a 404, and once the deletion has answered, every page is a 404 whatever
-//! was read ahead.
+//! a page or a 404, and once the deletion has answered, every page is a 404 whatever was read
+//! ahead.
 
 use http::StatusCode;
 
@@ -30,9 +30,11 @@ async fn a_page_read_beside_its_organizations_deletion_is_the_page_or_a_404_and_
         );
         assert!(deleted.status.is_success(), "{}", deleted.body);
         match read.status {
+            // Read before the deletion hid the organization; instances whose project it
+            // removed meanwhile are left out (as a page read beside a project's deletion).
             StatusCode::OK => {
                 let items = read.body["items"].as_array().expect("a page");
-                assert_eq!(items.len(), 25, "the whole page: {}", read.body);
+                assert!(items.len() <= 25, "{}", read.body);
             }
             StatusCode::NOT_FOUND => assert!(read.body.get("items").is_none()),
             other => panic!("round {round}: {other} {}", read.body),

@@ -10,6 +10,8 @@ use crate::catalogue::{self, CataloguePlugin};
 use crate::error::DomainError;
 use crate::model::{Plugin, PluginEvent};
 use dispatch_store::item::{Attributes, key_of};
+
+pub use super::catalogue_index::every_row;
 use dispatch_store::keys::{self, collection, sort_value};
 use dispatch_store::schema::LIST1;
 use dispatch_store::{
@@ -18,9 +20,9 @@ use dispatch_store::{
 
 /// How a catalogue row is stored: listed by slug, title and type, and in GSI1 (which projects
 /// every attribute) under [`collection::PLUGINS`], so that the whole catalogue is one Query
-/// ([`every_row`]).
+/// ([`super::catalogue_index`]).
 pub fn plugin_item(plugin: &Plugin) -> Result<Item, StoreError> {
-    let (gsi1pk, gsi1sk) = gsi1_place(plugin.id, &plugin.slug);
+    let (gsi1pk, gsi1sk) = super::catalogue_index::place(plugin.id, &plugin.slug);
     Ok(Item::new(&keys::plugin(plugin.id), "Plugin", plugin)?
         .in_list(
             collection::PLUGINS,
@@ -31,64 +33,6 @@ pub fn plugin_item(plugin: &Plugin) -> Result<Item, StoreError> {
             ],
         )
         .with_gsi1(gsi1pk, gsi1sk))
-}
-
-/// A catalogue row's place in GSI1.
-fn gsi1_place(id: i32, slug: &str) -> (String, String) {
-    (collection::PLUGINS.to_owned(), sort_value(slug, id))
-}
-
-/// Every catalogue row GSI1 holds, in one Query (a page per megabyte): what the plugins
-/// function reads at start-up ([`super::RecentPlugins::preload`]). GSI1 trails writes by a
-/// moment, and rows written before it held them are absent until `dispatch plugins install`
-/// (or `database init`) runs: readers read what they miss by key.
-pub async fn every_row(store: &Store) -> Result<Vec<Plugin>, StoreError> {
-    store
-        .query_prefix(
-            Source::Index(dispatch_store::schema::GSI1),
-            collection::PLUGINS,
-            "",
-        )
-        .await?
-        .into_iter()
-        .map(from_attributes)
-        .collect()
-}
-
-/// Gives installed rows written before they had a place in GSI1 that place. Each write is
-/// conditional on the row still being there without one, so a row uninstalled or rewritten
-/// meanwhile is left as it is.
-async fn place_in_gsi1(store: &Store, rows: &[Attributes]) -> Result<(), StoreError> {
-    let unplaced = rows
-        .iter()
-        .filter(|row| !row.contains_key(keys::attr::GSI1PK))
-        .filter_map(|row| {
-            let id = dispatch_store::item::number_attribute(row, "id")?;
-            let slug = dispatch_store::item::string_attribute(row, "slug")?;
-            Some((id as i32, slug))
-        });
-    for (id, slug) in unplaced {
-        let (pk, sk) = gsi1_place(id, &slug);
-        let placed = store
-            .update_if(
-                &keys::plugin(id),
-                Expression::new("SET #gpk = :gpk, #gsk = :gsk")
-                    .name("#gpk", keys::attr::GSI1PK)
-                    .name("#gsk", keys::attr::GSI1SK)
-                    .value(":gpk", AttributeValue::S(pk))
-                    .value(":gsk", AttributeValue::S(sk)),
-                Expression::new("attribute_exists(#pk) AND attribute_not_exists(#gpk)")
-                    .name("#pk", keys::attr::PK)
-                    .name("#gpk", keys::attr::GSI1PK),
-                PLUGIN_ROW_LABEL,
-            )
-            .await;
-        match placed {
-            Ok(()) | Err(StoreError::ConditionFailed { .. }) => {}
-            Err(other) => return Err(other),
-        }
-    }
-    Ok(())
 }
 
 /// How a plugin event is stored: in its plugin's partition, listed by slug.
@@ -194,7 +138,7 @@ pub async fn install(store: &Store, force: bool) -> Result<Vec<String>, DomainEr
         .into_iter()
         .flatten()
         .collect();
-    place_in_gsi1(store, &installed_rows).await?;
+    super::catalogue_index::place_unplaced(store, &installed_rows).await?;
     let present: Vec<i32> = installed_rows
         .iter()
         .filter_map(|row| dispatch_store::item::number_attribute(row, "id").map(|id| id as i32))
@@ -384,7 +328,7 @@ pub async fn uninstall(store: &Store, slugs: &[String]) -> Result<Vec<String>, D
 }
 
 /// The label of the row-still-there condition of [`uninstall`].
-const PLUGIN_ROW_LABEL: &str = "plugin_row";
+pub(super) const PLUGIN_ROW_LABEL: &str = "plugin_row";
 
 fn already_uninstalled(slug: &str) -> String {
     format!("Plugin slug {slug} is already uninstalled.")

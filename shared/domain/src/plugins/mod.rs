@@ -4,6 +4,7 @@
 //! | Module | What |
 //! |---|---|
 //! | [`catalogue`] | catalogue rows and plugin events: `dispatch plugins install/uninstall` |
+//! | `catalogue_index` | the catalogue rows in GSI1: the whole catalogue in one Query |
 //! | [`backfill`] | instances for projects that lack some, after an install |
 //! | [`instances`] | instance items, the one-enabled-per-type guard, `get_active_instance`, delete |
 //! | [`changes`] | creating and updating instances (configuration validated and sealed) |
@@ -13,6 +14,7 @@
 
 pub mod backfill;
 pub mod catalogue;
+mod catalogue_index;
 pub mod changes;
 pub mod instances;
 pub mod lists;

@@ -107,7 +107,8 @@ pub async fn load_instances(
         .iter()
         .map(|i| keys::project(slug, i.project_id))
         .collect();
-    // The projects, with the plugins not read lately, in one batch.
+    // The projects, with the plugins not read lately, in one batch (two while the start-up
+    // read of the plugins is under way: `RecentPlugins::read_with`).
     let (plugins, found) = recent.read_with(store, &plugin_ids, &project_keys).await?;
     let projects: HashMap<i32, Project> = records::<Project>(found)?
         .into_iter()

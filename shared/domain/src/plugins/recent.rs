@@ -17,7 +17,7 @@
 use std::collections::HashMap;
 use std::future::Future;
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use crate::model::Plugin;
 use dispatch_store::item::Attributes;
@@ -37,8 +37,20 @@ pub struct RecentPlugins {
 struct Recent {
     plugin: Plugin,
     /// When the read that found it was sent (not when it answered): its age is never
-    /// understated.
+    /// understated. It orders reads of one row.
     read_at: Instant,
+    /// The same moment by the wall clock: a frozen Lambda environment's monotonic clock may
+    /// not count the time it was frozen, so a row is too old when either clock says so.
+    read_wall: SystemTime,
+}
+
+impl Recent {
+    fn age(&self, now: Instant, now_wall: SystemTime) -> Duration {
+        let wall = now_wall
+            .duration_since(self.read_wall)
+            .unwrap_or(Duration::ZERO);
+        now.saturating_duration_since(self.read_at).max(wall)
+    }
 }
 
 impl Default for RecentPlugins {
@@ -71,12 +83,13 @@ impl RecentPlugins {
     /// The rows of `ids` read within the last [`Self::MAX_AGE`] (as of `now`), and the ids
     /// that must be read.
     pub fn fresh(&self, ids: &[i32], now: Instant) -> (HashMap<i32, Plugin>, Vec<i32>) {
+        let now_wall = SystemTime::now();
         let rows = self.rows.lock().unwrap_or_else(PoisonError::into_inner);
         let mut found = HashMap::new();
         let mut missing = Vec::new();
         for &id in ids {
             match rows.get(&id) {
-                Some(recent) if now.saturating_duration_since(recent.read_at) <= self.max_age => {
+                Some(recent) if recent.age(now, now_wall) <= self.max_age => {
                     found.insert(id, recent.plugin.clone());
                 }
                 _ => missing.push(id),
@@ -89,7 +102,15 @@ impl RecentPlugins {
     /// ids it did not find (uninstalled) are forgotten. A row already read later is left as
     /// it is, so a slow read never replaces a newer one.
     pub fn record(&self, asked: &[i32], found: &[Plugin], read_at: Instant) {
+        let read_wall = SystemTime::now()
+            .checked_sub(read_at.elapsed())
+            .unwrap_or(SystemTime::UNIX_EPOCH);
         let mut rows = self.rows.lock().unwrap_or_else(PoisonError::into_inner);
+        if rows.len() >= Self::MOST_KEPT {
+            // Full: what is too old to be served goes first.
+            let (now, now_wall) = (Instant::now(), SystemTime::now());
+            rows.retain(|_, recent| recent.age(now, now_wall) <= self.max_age);
+        }
         for &id in asked {
             if !found.iter().any(|p| p.id == id)
                 && rows.get(&id).is_some_and(|r| r.read_at <= read_at)
@@ -105,6 +126,7 @@ impl RecentPlugins {
                     Recent {
                         plugin: plugin.clone(),
                         read_at,
+                        read_wall,
                     },
                 );
             }
@@ -158,13 +180,14 @@ impl RecentPlugins {
             drop(waited.await);
         };
         let (items, ()) = tokio::join!(store.batch_get(also), settled);
+        let items = items?;
         let (brought, unread) = self.fresh(&unread, read_at);
         plugins.extend(brought);
         let read_at = Instant::now();
         let wanted: Vec<Key> = unread.iter().map(|id| keys::plugin(*id)).collect();
         let found = store.batch_get(&wanted).await?;
         plugins.extend(self.found(&unread, found, read_at)?);
-        Ok((plugins, items?))
+        Ok((plugins, items))
     }
 
     /// The rows a read of `asked` (sent at `read_at`) found, recorded.
@@ -262,6 +285,19 @@ mod tests {
         assert!(*recent.preloading.borrow(), "under way from the call");
         drop(reading);
         assert!(!*recent.preloading.borrow(), "settled, though never polled");
+    }
+
+    #[test]
+    fn a_full_cache_makes_room_by_dropping_what_is_too_old() {
+        let recent = RecentPlugins::new(Duration::from_secs(1));
+        let many: Vec<Plugin> = (0..RecentPlugins::MOST_KEPT as i32)
+            .map(|id| plugin(id, "Old"))
+            .collect();
+        recent.record(&[], &many, Instant::now() - Duration::from_secs(2));
+        let now = Instant::now();
+        recent.record(&[], &[plugin(9_999, "New")], now);
+        let (found, _) = recent.fresh(&[9_999], now);
+        assert_eq!(found.len(), 1, "kept, in the room the old rows left");
     }
 
     #[test]

@@ -16,7 +16,8 @@
 //! - what it read reaches the handler only when the caller is let through, labelled with the
 //!   organization it was read for;
 //! - it only reads, and nothing that depends on the caller (it is given the organization slug
-//!   and the query string, never the caller);
+//!   and the query string, never the caller); the one thing it leaves behind is the global
+//!   catalogue rows it read, in the process's `RecentPlugins` (the same for every caller);
 //! - each route bounds what it reads ahead (the instances page: a first page of at most 100
 //!   items, no cursor), so a refused caller costs at most one such page, usually less as the
 //!   task is aborted at the refusal.
