@@ -34,6 +34,20 @@ impl Sent {
         std::mem::take(&mut *self.0.lock().unwrap())
     }
 
+    /// The bodies of the `BatchGetItem`s sent since the last take, and forgets every request.
+    fn batches(&self) -> Vec<String> {
+        self.take()
+            .into_iter()
+            .filter(|(operation, _)| operation == "BatchGetItem")
+            .map(|(_, body)| body)
+            .collect()
+    }
+
+    /// Whether a `BatchGetItem` since the last take read a plugin row by key.
+    fn read_plugin_rows(&self) -> bool {
+        self.batches().iter().any(|body| body.contains("\"PLUGIN#"))
+    }
+
     fn operations(&self) -> Vec<String> {
         self.0
             .lock()
@@ -131,12 +145,7 @@ async fn the_first_instances_page_after_start_up_reads_its_projects_only_and_is_
     let router = dispatch_cli::server::local_app(state).expect("route table");
     let page = call(&router, authed("GET", PAGE, &owner)).await;
     assert_eq!(page.status, StatusCode::OK, "{}", page.body);
-    let batches: Vec<String> = sent
-        .take()
-        .into_iter()
-        .filter(|(operation, _)| operation == "BatchGetItem")
-        .map(|(_, body)| body)
-        .collect();
+    let batches = sent.batches();
     assert!(
         batches.iter().any(|body| body.contains("PROJECT#")),
         "the projects are read: {batches:?}"
@@ -203,12 +212,7 @@ async fn a_page_that_starts_while_the_rows_are_read_waits_for_them_and_is_the_sa
     let router = dispatch_cli::server::local_app(state).expect("route table");
     let page = call(&router, authed("GET", PAGE, &owner)).await;
     assert_eq!(page.status, StatusCode::OK, "{}", page.body);
-    let batches: Vec<String> = sent
-        .take()
-        .into_iter()
-        .filter(|(operation, _)| operation == "BatchGetItem")
-        .map(|(_, body)| body)
-        .collect();
+    let batches = sent.batches();
     // The start-up read is a Query: any batch naming a plugin row would be the page's own.
     assert!(
         batches.iter().all(|body| !body.contains("\"PLUGIN#")),
@@ -234,12 +238,7 @@ async fn a_start_up_read_that_hangs_holds_the_first_page_a_moment_only() {
     assert_eq!(page.status, StatusCode::OK, "{}", page.body);
     // It waits `PRELOAD_WAIT` (100 ms) for the read, not until the read gives up (never here).
     assert!(took < Duration::from_secs(2), "the page took {took:?}");
-    assert!(
-        sent.take()
-            .iter()
-            .any(|(operation, body)| operation == "BatchGetItem" && body.contains("\"PLUGIN#")),
-        "the page read its plugins itself"
-    );
+    assert!(sent.read_plugin_rows(), "the page read its plugins itself");
     let read_with_page = app.send(authed("GET", PAGE, &owner)).await;
     assert_eq!(first_difference(&page.body, &read_with_page.body), None);
     proxy.heal();
@@ -306,12 +305,7 @@ async fn rows_written_before_they_were_in_gsi1_are_read_by_the_page_until_instal
     let router = dispatch_cli::server::local_app(state).expect("route table");
     let page = call(&router, authed("GET", PAGE, &owner)).await;
     assert_eq!(first_difference(&page.body, &expected.body), None);
-    assert!(
-        sent.take()
-            .iter()
-            .any(|(operation, body)| operation == "BatchGetItem" && body.contains("\"PLUGIN#")),
-        "the page read its plugins"
-    );
+    assert!(sent.read_plugin_rows(), "the page read its plugins");
 
     // `dispatch plugins install` (and `database init`) gives every installed row its place.
     catalogue::install(&app.store, false).await.unwrap();
@@ -321,10 +315,5 @@ async fn rows_written_before_they_were_in_gsi1_are_read_by_the_page_until_instal
     let router = dispatch_cli::server::local_app(state).expect("route table");
     let page = call(&router, authed("GET", PAGE, &owner)).await;
     assert_eq!(first_difference(&page.body, &expected.body), None);
-    assert!(
-        sent.take()
-            .iter()
-            .all(|(operation, body)| operation != "BatchGetItem" || !body.contains("\"PLUGIN#")),
-        "no plugin row read by key"
-    );
+    assert!(!sent.read_plugin_rows(), "no plugin row read by key");
 }
